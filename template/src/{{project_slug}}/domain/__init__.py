@@ -1,0 +1,1 @@
+"""The framework-agnostic core: schemas, models and services, shared by every web adapter."""

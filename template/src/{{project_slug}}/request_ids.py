@@ -1,0 +1,13 @@
+"""Request ids: echoed from the client when they are a sane token, generated otherwise."""
+
+import re
+import uuid
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def request_id_from(header_value: str | None) -> str:
+    if header_value is not None and _SANE_REQUEST_ID.fullmatch(header_value):
+        return header_value
+    return uuid.uuid4().hex

@@ -1,0 +1,1 @@
+"""The FastAPI adapter: HTTP in front of the domain layer, nothing more."""

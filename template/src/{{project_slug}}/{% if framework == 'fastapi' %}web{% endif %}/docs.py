@@ -1,0 +1,18 @@
+"""Swagger UI and ReDoc pages with their assets inlined from the `offapi` package: no CDN, works offline."""
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from offapi import OpenAPITemplate
+
+
+def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
+    swagger_page = OpenAPITemplate.SWAGGER.value.format(spec_url=openapi_url)
+    redoc_page = OpenAPITemplate.REDOC.value.format(spec_url=openapi_url)
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return HTMLResponse(swagger_page)
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return HTMLResponse(redoc_page)

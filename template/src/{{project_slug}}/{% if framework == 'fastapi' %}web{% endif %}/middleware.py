@@ -1,0 +1,80 @@
+"""ASGI middleware around every request: request id, security headers, body limit, access log, crashes."""
+
+import logging
+import time
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..logs import request_id_var
+from ..problems import problem
+from ..request_ids import REQUEST_ID_HEADER, request_id_from
+from .responses import ProblemResponse
+
+MAX_BODY_BYTES = 1024 * 1024
+
+logger = logging.getLogger(__name__)
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_headers = Headers(scope=scope)
+        request_id = request_id_from(request_headers.get(REQUEST_ID_HEADER))
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                headers["X-Content-Type-Options"] = "nosniff"
+            await send(message)
+
+        try:
+            declared_length = request_headers.get("content-length", "0")
+            if declared_length.isdigit() and int(declared_length) > MAX_BODY_BYTES:
+                await ProblemResponse(problem(413).model_dump(), status_code=413)(scope, receive, send_with_headers)
+            else:
+                await self.app(scope, _limit_body(receive), send_with_headers)
+        except Exception:
+            logger.exception("unhandled error")
+            if response_started:
+                raise
+            await ProblemResponse(problem(500).model_dump(), status_code=500)(scope, receive, send_with_headers)
+        finally:
+            logger.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={"duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+            )
+            request_id_var.reset(token)
+
+
+def _limit_body(receive: Receive) -> Receive:
+    """Stop reading a body without Content-Length once it grows past the limit."""
+    received = 0
+
+    async def limited_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise HTTPException(413)
+        return message
+
+    return limited_receive

@@ -1,0 +1,20 @@
+"""The production server: uvicorn, with uvloop and httptools from `uvicorn[standard]`."""
+
+import uvicorn
+
+from ..settings import Settings
+
+
+def run_server(settings: Settings, *, host: str, port: int, workers: int, reload: bool) -> None:
+    uvicorn.run(
+        f"{__package__}.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        access_log=False,  # the request middleware logs each request with its id
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
