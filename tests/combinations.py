@@ -1,0 +1,79 @@
+"""The combinations of answers the template is tested with, declared in one place.
+
+SUPPORTED is every combination a user can choose; each is rendered and checked statically.
+DEEP is a covering subset that is installed, linted, type-checked, tested and served: it holds
+every framework x db_style x database value, and every pair of values of any two questions
+(`test_deep_combinations_cover_every_pair` keeps it honest when a choice is added).
+"""
+
+from itertools import product
+from typing import Any
+
+CHOICES: dict[str, list[str]] = {
+    "framework": ["fastapi", "flask"],
+    "db_style": ["async", "sync"],
+    "database": ["sqlite", "postgresql"],
+    "auth": ["none", "jwt", "session", "api_key", "oidc"],
+    "deploy": ["compose", "kubernetes", "fly", "render", "cloudrun"],
+    "ci": ["github", "gitlab", "none"],
+}
+PYTHON_VERSIONS = ["3.11", "3.12", "3.13"]
+
+Answers = dict[str, Any]
+
+
+def is_supported(answers: Answers) -> bool:
+    """Flask with an async database is a disabled choice (see copier.yml)."""
+    return not (answers["framework"] == "flask" and answers["db_style"] == "async")
+
+
+SUPPORTED: list[Answers] = [
+    answers
+    for answers in (dict(zip(CHOICES, values, strict=True)) for values in product(*CHOICES.values()))
+    if is_supported(answers)
+]
+
+_DEEP_ROWS = """
+framework db_style database   auth    deploy     ci     python_version
+flask     sync     sqlite     jwt     cloudrun   github 3.13
+fastapi   async    postgresql none    render     gitlab 3.13
+fastapi   sync     sqlite     api_key fly        none   3.11
+flask     sync     postgresql oidc    compose    none   3.12
+fastapi   async    sqlite     session kubernetes github 3.12
+flask     sync     postgresql session kubernetes gitlab 3.11
+fastapi   async    postgresql jwt     cloudrun   none   3.11
+fastapi   async    sqlite     oidc    compose    github 3.11
+flask     sync     sqlite     api_key render     gitlab 3.12
+flask     sync     postgresql none    fly        github 3.12
+fastapi   async    postgresql api_key kubernetes none   3.13
+fastapi   async    sqlite     oidc    fly        gitlab 3.13
+flask     sync     sqlite     none    render     none   3.11
+flask     sync     sqlite     jwt     compose    gitlab 3.12
+flask     sync     sqlite     session compose    none   3.13
+fastapi   sync     sqlite     session cloudrun   gitlab 3.12
+flask     sync     postgresql api_key compose    github 3.13
+fastapi   sync     postgresql oidc    render     github 3.13
+fastapi   async    sqlite     oidc    cloudrun   gitlab 3.12
+fastapi   async    postgresql session render     none   3.13
+fastapi   async    postgresql jwt     kubernetes github 3.11
+fastapi   async    postgresql none    cloudrun   none   3.13
+flask     sync     postgresql api_key cloudrun   github 3.11
+flask     sync     sqlite     oidc    kubernetes gitlab 3.11
+fastapi   sync     postgresql jwt     fly        none   3.13
+flask     sync     sqlite     none    kubernetes github 3.13
+fastapi   async    sqlite     session fly        none   3.12
+fastapi   sync     postgresql jwt     render     none   3.11
+fastapi   sync     postgresql none    compose    github 3.12
+"""
+
+
+def _parse_rows(table: str) -> list[Answers]:
+    header, *rows = (line.split() for line in table.strip().splitlines())
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+DEEP: list[Answers] = _parse_rows(_DEEP_ROWS)
+
+
+def label(answers: Answers) -> str:
+    return "-".join(str(answers[key]) for key in answers if key != "project_name")

@@ -1,0 +1,56 @@
+"""Shared fixtures: render the template fast, and find the tools the checks run."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+
+from .combinations import Answers
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE_FILES = ["copier.yml", "hooks", "template"]
+PROJECT_NAME = "Acme Inventory"
+SLUG = "acme_inventory"
+
+
+def tool(name: str) -> str:
+    """A command installed beside this interpreter (the dev environment), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        pytest.fail(f"`{name}` is not installed: install the template's dev dependencies (see README)")
+    return found
+
+
+def run(command: list[str], cwd: Path | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def template_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template as a plain directory (working tree, uncommitted edits included): no git clone per render."""
+    source = tmp_path_factory.mktemp("template-source")
+    for name in TEMPLATE_FILES:
+        origin = REPO / name
+        if origin.is_dir():
+            shutil.copytree(origin, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(origin, source / name)
+    return source
+
+
+def render(template_source: Path, destination: Path, answers: Answers) -> Path:
+    copier.run_copy(
+        str(template_source),
+        destination,
+        data={"project_name": PROJECT_NAME, **answers},
+        defaults=True,
+        unsafe=True,
+        skip_tasks=True,
+        quiet=True,
+    )
+    return destination

@@ -1,0 +1,126 @@
+"""The questions: defaults, non-interactive use, and clear failures that write nothing."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from pytest_copie.plugin import Copie
+
+from .conftest import PROJECT_NAME, run
+
+
+def copier_copy(template_source: Path, destination: Path, *answers: str, **env: str) -> tuple[int, str]:
+    data = [f"--data={answer}" for answer in (f"project_name={PROJECT_NAME}", *answers)]
+    result = run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", *data, str(template_source), str(destination)],
+        env={**os.environ, **env},
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def saved_answers(project: Path) -> dict[str, object]:
+    answers: dict[str, object] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return answers
+
+
+def test_defaults_make_an_async_fastapi_service(copie: Copie) -> None:
+    result = copie.copy(extra_answers={"project_name": "Acme Inventory"})
+
+    assert result.exit_code == 0, result.exception
+    assert result.project_dir is not None
+    assert saved_answers(result.project_dir).items() >= {
+        "framework": "fastapi",
+        "db_style": "async",
+        "database": "sqlite",
+        "auth": "jwt",
+        "deploy": "compose",
+        "ci": "github",
+        "python_version": "3.13",
+        "project_slug": "acme_inventory",
+    }.items()
+
+
+def test_flask_defaults_to_a_sync_database(copie: Copie) -> None:
+    result = copie.copy(extra_answers={"project_name": "Acme Inventory", "framework": "flask"})
+
+    assert result.exit_code == 0, result.exception
+    assert result.project_dir is not None
+    assert saved_answers(result.project_dir)["db_style"] == "sync"
+
+
+def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
+    code, output = copier_copy(template_source, tmp_path / "svc", "framework=flask", "auth=session")
+
+    assert code == 0, output
+    assert saved_answers(tmp_path / "svc")["auth"] == "session"
+    assert "uv run acme_inventory serve" in output
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "message"),
+    [
+        ("project_slug=Acme", "project_slug", "must be a lowercase Python identifier"),
+        ("project_slug=1acme", "project_slug", "must be a lowercase Python identifier"),
+        ("project_slug=acme-inventory", "project_slug", "must be a lowercase Python identifier"),
+        ("project_slug=flask", "project_slug", "would shadow a module"),
+        ("project_slug=json", "project_slug", "would shadow a module"),
+        ("project_slug=class", "project_slug", "would shadow a module"),
+        ("project_name= ", "project_name", "must not be empty"),
+        ("author_email=not-an-email", "author_email", "must be an e-mail address"),
+        ("author_email=a@b", "author_email", "must be an e-mail address"),
+        ("python_version=3.9", "python_version", "Invalid choice"),
+        ("database=mysql", "database", "Invalid choice"),
+    ],
+)
+def test_invalid_answer_fails_and_writes_nothing(
+    template_source: Path, tmp_path: Path, answer: str, question: str, message: str
+) -> None:
+    destination = tmp_path / "svc"
+
+    code, output = copier_copy(template_source, destination, answer)
+
+    assert code != 0
+    assert f"'{question}'" in output
+    assert message in output
+    assert not destination.exists()
+
+
+def test_flask_with_async_database_is_refused_with_its_reason(template_source: Path, tmp_path: Path) -> None:
+    destination = tmp_path / "svc"
+
+    code, output = copier_copy(template_source, destination, "framework=flask", "db_style=async")
+
+    assert code != 0
+    assert "Invalid choice for 'db_style'" in output
+    assert "fresh event loop" in output
+    assert not destination.exists()
+
+
+def test_copy_without_git_or_uv_still_succeeds_and_says_what_to_do(template_source: Path, tmp_path: Path) -> None:
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+
+    code, output = copier_copy(template_source, tmp_path / "svc", PATH=str(empty_bin))
+
+    assert code == 0, output
+    assert "skipped locking dependencies: `uv` is not installed" in output
+    assert "skipped git init: `git` is not installed" in output
+    assert (tmp_path / "svc" / "pyproject.toml").is_file()
+
+
+def test_copy_starts_a_git_repository(template_source: Path, tmp_path: Path) -> None:
+    code, output = copier_copy(
+        template_source,
+        tmp_path / "svc",
+        GIT_AUTHOR_NAME="Test",
+        GIT_AUTHOR_EMAIL="test@example.com",
+        GIT_COMMITTER_NAME="Test",
+        GIT_COMMITTER_EMAIL="test@example.com",
+    )
+
+    assert code == 0, output
+    log = run(["git", "log", "--oneline"], cwd=tmp_path / "svc")
+    assert "Generate project from template" in log.stdout
+    assert run(["git", "status", "--porcelain"], cwd=tmp_path / "svc").stdout == ""
