@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import copier
 import pytest
 
 from .combinations import Answers
+from .postgres import PostgresServer, postgres_server
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE_FILES = ["copier.yml", "hooks", "template"]
@@ -54,3 +56,9 @@ def render(template_source: Path, destination: Path, answers: Answers) -> Path:
         quiet=True,
     )
     return destination
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as server:
+        yield server

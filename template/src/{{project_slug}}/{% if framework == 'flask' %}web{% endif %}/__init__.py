@@ -1,0 +1,1 @@
+"""The Flask adapter: HTTP in front of the domain layer, nothing more."""

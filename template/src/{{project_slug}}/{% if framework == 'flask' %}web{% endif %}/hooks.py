@@ -1,0 +1,70 @@
+"""Around every request: request id, security headers, body limit, undeclared methods, access log.
+
+The Flask counterpart of the FastAPI adapter's middleware. `after_request` runs for every response,
+error pages included, because Flask turns every error into a response first (see errors.py).
+"""
+
+import logging
+import time
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
+
+from ..logs import request_id_var
+from ..request_ids import REQUEST_ID_HEADER, request_id_from
+
+MAX_BODY_BYTES = 1024 * 1024
+
+# Werkzeug answers HEAD on every GET route and Flask answers OPTIONS on every route;
+# the API declares neither, so both are refused, except for CORS preflight requests.
+UNDECLARED_METHODS = frozenset({"HEAD", "OPTIONS"})
+
+logger = logging.getLogger(__name__)
+
+
+def install_request_hooks(app: Flask) -> None:
+    # Bodies sent without a Content-Length stop at the limit while they are read.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.before_request(_start)
+    app.before_request(_refuse_large_body)
+    app.before_request(_refuse_undeclared_methods)
+    app.after_request(_finish)
+    app.teardown_request(_forget)
+
+
+def _start() -> None:
+    g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+    g.request_id_token = request_id_var.set(g.request_id)
+    g.started = time.perf_counter()
+
+
+def _refuse_large_body() -> None:
+    """Refuse a declared length over the limit before routing, whether or not the route reads a body."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge
+
+
+def _refuse_undeclared_methods() -> None:
+    if request.url_rule is None or request.method not in UNDECLARED_METHODS:
+        return  # routing answers 404 or 405 itself
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        return  # a CORS preflight: Flask answers it only when CORS is on (see app.py)
+    allowed = current_app.url_map.bind_to_environ(request.environ).allowed_methods()
+    raise MethodNotAllowed(valid_methods=allowed)
+
+
+def _finish(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = g.request_id
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    logger.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={"duration_ms": round((time.perf_counter() - g.started) * 1000, 2)},
+    )
+    return response
+
+
+def _forget(_error: BaseException | None) -> None:
+    request_id_var.reset(g.request_id_token)

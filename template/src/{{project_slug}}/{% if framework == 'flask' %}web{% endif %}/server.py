@@ -1,0 +1,58 @@
+"""The production server: gunicorn with threaded (gthread) workers, configured from code."""
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.base import Worker
+
+from ..settings import Settings
+from .database import database
+
+
+def run_server(settings: Settings, *, host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve until stopped; `reload` restarts the worker when a source file changes (development)."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": 1 if reload else workers,
+        "worker_class": "gthread",
+        # A thread holds at most one connection: as many threads as pooled connections never wait for one.
+        "threads": settings.db_pool_size,
+        "reload": reload,
+        "graceful_timeout": 20,
+        "accesslog": None,  # the request hooks log each request with its id
+        "loglevel": settings.log_level.lower(),
+        "worker_exit": _close_database,
+    }
+    _Gunicorn(settings, options).run()
+
+
+class _Gunicorn(BaseApplication):
+    """gunicorn's programmatic interface: options from code, the app built in each worker.
+
+    A reload forks a new worker from the master, so it sees new code only in modules the master
+    has not imported: the app is imported in `load`, but settings and the models (which the
+    migration step at start-up loads) keep their code until the command restarts.
+    """
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Flask:
+        from .app import create_app  # noqa: PLC0415 (imported in the worker, so that a reload sees new code)
+
+        return create_app(self.settings)
+
+
+def _close_database(_arbiter: Arbiter, worker: Worker) -> None:
+    """Close the exiting worker's database connections (gunicorn calls this in the worker)."""
+    app = getattr(worker, "wsgi", None)  # absent when the worker failed to load the app
+    if isinstance(app, Flask):
+        database(app).dispose()

@@ -1,0 +1,65 @@
+"""Run a generated project's production server as a user would, and wait until it answers."""
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from .ports import free_port
+
+
+class ServerFailed(AssertionError):
+    pass
+
+
+@contextmanager
+def serving(project: Path, command: list[str], env: dict[str, str], timeout: float = 60) -> Iterator[str]:
+    """Start `command` (which takes --port) in `project`; yield its base URL; stop it with SIGTERM.
+
+    On exit the server must stop by itself, gracefully, with status 0.
+    """
+    port = free_port()
+    log = (project / "server.log").open("w+")
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=project,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_live(base_url, process, timeout)
+        yield base_url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            code = process.wait()
+        log.seek(0)
+        output = log.read()
+        log.close()
+    if code != 0:
+        raise ServerFailed(f"server exited with {code} after SIGTERM:\n{output[-4000:]}")
+
+
+def _wait_until_live(base_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerFailed(f"server exited early with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/health/live", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise ServerFailed(f"server did not answer /health/live within {timeout} s")
