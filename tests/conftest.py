@@ -28,7 +28,7 @@ def tool(name: str) -> str:
     return found
 
 
-def run(command: list[str], cwd: Path | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def run(command: list[str | Path], cwd: Path | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, **kwargs)
 
 

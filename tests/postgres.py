@@ -58,15 +58,14 @@ def postgres_server(workdir: Path) -> Iterator[PostgresServer]:
         check=True,
         capture_output=True,
     )
+    pg_ctl = [_binary("pg_ctl"), "-D", str(data)]
     options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
     subprocess.run(
-        _as_postgres_user([_binary("pg_ctl"), "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start"]),
+        _as_postgres_user([*pg_ctl, "-o", options, "-l", str(workdir / "log"), "-w", "start"]),
         check=True,
         capture_output=True,
     )
     try:
         yield PostgresServer(f"postgresql://postgres@127.0.0.1:{port}/postgres")
     finally:
-        subprocess.run(
-            _as_postgres_user([_binary("pg_ctl"), "-D", str(data), "-m", "fast", "stop"]), check=False, capture_output=True
-        )
+        subprocess.run(_as_postgres_user([*pg_ctl, "-m", "fast", "stop"]), check=False, capture_output=True)

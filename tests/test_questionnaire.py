@@ -14,7 +14,7 @@ from .conftest import PROJECT_NAME, run
 def copier_copy(template_source: Path, destination: Path, *answers: str, **env: str) -> tuple[int, str]:
     data = [f"--data={answer}" for answer in (f"project_name={PROJECT_NAME}", *answers)]
     result = run(
-        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", *data, str(template_source), str(destination)],
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", *data, str(template_source), destination],
         env={**os.environ, **env},
     )
     return result.returncode, result.stdout + result.stderr
@@ -30,16 +30,19 @@ def test_defaults_make_an_async_fastapi_service(copie: Copie) -> None:
 
     assert result.exit_code == 0, result.exception
     assert result.project_dir is not None
-    assert saved_answers(result.project_dir).items() >= {
-        "framework": "fastapi",
-        "db_style": "async",
-        "database": "sqlite",
-        "auth": "jwt",
-        "deploy": "compose",
-        "ci": "github",
-        "python_version": "3.13",
-        "project_slug": "acme_inventory",
-    }.items()
+    assert (
+        saved_answers(result.project_dir).items()
+        >= {
+            "framework": "fastapi",
+            "db_style": "async",
+            "database": "sqlite",
+            "auth": "jwt",
+            "deploy": "compose",
+            "ci": "github",
+            "python_version": "3.13",
+            "project_slug": "acme_inventory",
+        }.items()
+    )
 
 
 def test_flask_defaults_to_a_sync_database(copie: Copie) -> None:

@@ -11,7 +11,7 @@ import yaml
 from .combinations import SUPPORTED, Answers, label
 from .conftest import SLUG, render, run, tool
 
-LEFTOVER_JINJA = re.compile(r"\{%-?\s*(if|elif|else|endif|for|endfor|set|raw|endraw|include)\b|(?<!\$)\{\{\s*[a-z_]|\{#")
+LEFTOVER_JINJA = re.compile(r"\{%-?\s*(if|elif|else|endif|for|endfor|set|raw|include)\b|(?<!\$)\{\{\s*[a-z_]|\{#")
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".yml", ".yaml", ".json", ".cfg", ".ini", ".txt", ".mako", ".example", ""}
 
 
