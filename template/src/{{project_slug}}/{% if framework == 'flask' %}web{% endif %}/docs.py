@@ -4,7 +4,7 @@ import copy
 from typing import Any
 
 from flask import Response
-from flask_openapi3 import OpenAPI
+from flask_openapi3.openapi import OpenAPI
 from offapi import OpenAPITemplate
 from pydantic_core import to_json
 

@@ -24,4 +24,5 @@ def no_content() -> Response:
 
 
 def problem_response(problem: Problem, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(problem.model_dump_json(), status=problem.status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+    body = problem.model_dump_json()
+    return Response(body, status=problem.status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
