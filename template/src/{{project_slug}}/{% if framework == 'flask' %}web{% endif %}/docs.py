@@ -1,6 +1,5 @@
 """The OpenAPI document, and Swagger UI and ReDoc pages with their assets inlined from `offapi`: no CDN."""
 
-import copy
 from typing import Any
 
 from flask import Response
@@ -23,14 +22,25 @@ def install_docs(app: OpenAPI, openapi_url: str = "/openapi.json") -> None:
 
 
 def openapi_document(app: OpenAPI) -> dict[str, Any]:
-    """flask-openapi3's document of `app`, with the conventions every adapter applies.
+    """flask-openapi3's document of `app`, written as FastAPI writes its own, with the shared conventions.
 
-    flask-openapi3 documents a validation error (422) on every operation; an operation without
-    parameters or body cannot fail validation, so the answer is dropped there (FastAPI never adds it).
+    Two differences are removed. flask-openapi3 keeps null values (`"securitySchemes": null`, which
+    OpenAPI forbids, and `"default": null` of optional fields); FastAPI leaves them out. And it documents
+    a validation error (422) on every operation, while an operation without parameters or body cannot
+    fail validation: FastAPI documents none there.
     """
-    document: dict[str, Any] = copy.deepcopy(app.api_doc)
+    document: dict[str, Any] = _without_nulls(app.api_doc)
     for operations in document["paths"].values():
         for operation in operations.values():
             if "parameters" not in operation and "requestBody" not in operation:
                 del operation["responses"]["422"]
     return apply_conventions(document)
+
+
+def _without_nulls(value: Any) -> Any:
+    """A deep copy of a JSON value without the object members whose value is null."""
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
