@@ -12,6 +12,8 @@ import httpx
 
 from .ports import free_port
 
+GRACEFUL_EXIT_CODES = {0, 128 + signal.SIGTERM}
+
 
 class ServerFailed(AssertionError):
     pass
@@ -21,7 +23,8 @@ class ServerFailed(AssertionError):
 def serving(project: Path, command: list[str], env: dict[str, str], timeout: float = 60) -> Iterator[str]:
     """Start `command` (which takes --port) in `project`; yield its base URL; stop it with SIGTERM.
 
-    On exit the server must stop by itself, gracefully, with status 0.
+    On exit the server must stop by itself within 30 s of SIGTERM, with status 0, or 143 (128 + SIGTERM):
+    uvicorn re-raises the signal once its graceful shutdown is complete, so that callers see why it ended.
     """
     port = free_port()
     log = (project / "server.log").open("w+")
@@ -47,7 +50,7 @@ def serving(project: Path, command: list[str], env: dict[str, str], timeout: flo
         log.seek(0)
         output = log.read()
         log.close()
-    if code != 0:
+    if code not in GRACEFUL_EXIT_CODES:
         raise ServerFailed(f"server exited with {code} after SIGTERM:\n{output[-4000:]}")
 
 

@@ -1,0 +1,55 @@
+"""The docs pages render in headless Chromium with the network off: their assets are served by the service."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import SLUG, render, run, tool
+from .servers import serving
+
+pytestmark = [pytest.mark.browser, pytest.mark.deep]
+
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "build/screenshots"))
+# Every host name resolves to nothing except loopback, and no proxy may be discovered: the network is off.
+OFFLINE = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--no-proxy-server"]
+QUIET = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium(*arguments: str, profile: Path) -> str:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.fail("Chromium is not installed: `apt-get install chromium` (.ci/run does)")
+    result = run([browser, *QUIET, *OFFLINE, f"--user-data-dir={profile}", *arguments], timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.parametrize("framework", ["fastapi", "flask"])
+@pytest.mark.parametrize(("page", "rendered_marker"), [("docs", "opblock-summary-path"), ("redoc", "tag-get")])
+def test_docs_page_renders_offline(
+    template_source: Path, tmp_path: Path, framework: str, page: str, rendered_marker: str
+) -> None:
+    project = render(template_source, tmp_path / "project", {"framework": framework, "db_style": "sync"})
+    assert run([tool("uv"), "sync", "--quiet"], cwd=project).returncode == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    screenshot = (SCREENSHOTS / f"{framework}-{page}.png").resolve()
+
+    with serving(project, [tool("uv"), "run", "--frozen", SLUG, "serve"], {}) as base_url:
+        wait = ["--virtual-time-budget=15000", "--window-size=1280,1600"]
+        dom = chromium(*wait, "--dump-dom", f"{base_url}/{page}", profile=tmp_path / "profile-dom")
+        chromium(*wait, f"--screenshot={screenshot}", f"{base_url}/{page}", profile=tmp_path / "profile-shot")
+
+    assert rendered_marker in dom, f"{page} did not render its operations (screenshot: {screenshot})"
+    assert "/items/{item_id}" in dom
+    assert screenshot.stat().st_size > 10_000
+    print(f"screenshot: {screenshot}")
