@@ -4,17 +4,19 @@ import json
 import logging
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
+_make_record = logging.getLogRecordFactory()
 
 
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        return True
+def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Every log record, whichever library emits it, carries the id of the request being served."""
+    record = _make_record(*args, **kwargs)
+    record.request_id = request_id_var.get()
+    return record
 
 
 class JsonFormatter(logging.Formatter):
@@ -36,8 +38,8 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str, log_format: Literal["json", "text"] = "json") -> None:
+    logging.setLogRecordFactory(_record_with_request_id)
     handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
