@@ -23,8 +23,9 @@ logger = logging.getLogger(__name__)
 
 
 def install_request_hooks(app: Flask) -> None:
-    # Bodies sent without a Content-Length stop at the limit while they are read.
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    # Werkzeug reads a body sent without Content-Length up to MAX_CONTENT_LENGTH, then stops without an
+    # error: one byte more lets `validation` tell a body over the limit from one that ends at it.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
     app.before_request(_start)
     app.before_request(_refuse_large_body)
     app.before_request(_refuse_undeclared_methods)

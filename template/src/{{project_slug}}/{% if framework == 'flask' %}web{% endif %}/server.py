@@ -23,6 +23,7 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int, reload
         "graceful_timeout": 20,
         "accesslog": None,  # the request hooks log each request with its id
         "loglevel": settings.log_level.lower(),
+        "control_socket_disable": True,  # a socket in $HOME that every gunicorn on the machine would share
         "worker_exit": _close_database,
     }
     _Gunicorn(settings, options).run()

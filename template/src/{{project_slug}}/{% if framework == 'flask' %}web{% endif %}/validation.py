@@ -13,7 +13,9 @@ from typing import Any, get_type_hints
 
 from flask import Response, request
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from .hooks import MAX_BODY_BYTES
 
 # flask-openapi3 calls a view carrying this attribute (set to True) with the raw URL values.
 _DELAYED_VALIDATION = "__delay_validate_request__"
@@ -69,6 +71,8 @@ def validated(view: View) -> View:
 def _body() -> object:
     """The body as FastAPI hands it to a model: parsed if JSON, else raw bytes (which no model accepts)."""
     raw = request.get_data()
+    if len(raw) > MAX_BODY_BYTES:  # sent without Content-Length: werkzeug read one byte past the limit
+        raise RequestEntityTooLarge
     if not raw:
         return _NO_BODY
     if not request.is_json:
