@@ -32,17 +32,21 @@ def run(command: list[str | Path], cwd: Path | None = None, **kwargs: Any) -> su
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, **kwargs)
 
 
-@pytest.fixture(scope="session")
-def template_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def copy_template(destination: Path) -> Path:
     """The template as a plain directory (working tree, uncommitted edits included): no git clone per render."""
-    source = tmp_path_factory.mktemp("template-source")
+    destination.mkdir(parents=True, exist_ok=True)
     for name in TEMPLATE_FILES:
         origin = REPO / name
         if origin.is_dir():
-            shutil.copytree(origin, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(origin, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
-            shutil.copy2(origin, source / name)
-    return source
+            shutil.copy2(origin, destination / name)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def template_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_template(tmp_path_factory.mktemp("template-source"))
 
 
 def render(template_source: Path, destination: Path, answers: Answers) -> Path:
