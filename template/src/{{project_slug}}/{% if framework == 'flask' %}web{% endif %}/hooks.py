@@ -48,10 +48,14 @@ def _refuse_large_body() -> None:
 def _refuse_undeclared_methods() -> None:
     if request.url_rule is None or request.method not in UNDECLARED_METHODS:
         return  # routing answers 404 or 405 itself
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        return  # a CORS preflight: Flask answers it only when CORS is on (see app.py)
+    if request.method == "OPTIONS" and _is_cors_preflight():
+        return  # Flask answers it only when CORS is on (see app.py)
     allowed = current_app.url_map.bind_to_environ(request.environ).allowed_methods()
     raise MethodNotAllowed(valid_methods=allowed)
+
+
+def _is_cors_preflight() -> bool:
+    return "Origin" in request.headers and "Access-Control-Request-Method" in request.headers
 
 
 def _finish(response: Response) -> Response:
