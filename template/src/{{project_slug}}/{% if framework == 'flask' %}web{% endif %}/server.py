@@ -46,7 +46,7 @@ class _Gunicorn(BaseApplication):
         for name, value in self.options.items():
             self.cfg.set(name, value)
 
-    def load(self) -> Flask:  # type: ignore[override]  # the stubs type a WSGI environ as MutableMapping, Flask as dict
+    def load(self) -> Flask:  # type: ignore[override]  # stubs: environ is a MutableMapping, Flask takes a dict
         from .app import create_app  # noqa: PLC0415 (imported in the worker, so that a reload sees new code)
 
         return create_app(self.settings)

@@ -15,6 +15,8 @@ blueprint = APIBlueprint(
 
 
 class ItemPath(BaseModel):
+    """The id in an item's URL, validated as the FastAPI adapter's `Path(ge=1, le=MAX_ID)`."""
+
     item_id: int = Field(ge=1, le=MAX_ID)
 
 
