@@ -125,6 +125,11 @@ CASES = [
     Case("GET", "/items?page=1&page=0", 422),  # the last of repeated values counts
     Case("GET", "/items?page=0&page=1", 200),
     Case("GET", "/items?page=%201", 200),
+    Case("GET", "/items?page=1_0", 200),
+    Case("GET", "/items?page=%zz", 422),
+    Case("GET", "/items?page=1;per_page=0", 422),
+    Case("GET", "/items?per_page=2&per_page=101", 422),
+    Case("GET", "/ITEMS", 404),
     Case("GET", "/items?page=99999999999999999999", 500),  # no upper bound: the database refuses the offset
     # Creation
     send_json("POST", "/items", 201, LAMP),
@@ -133,6 +138,10 @@ CASES = [
     send_raw("POST", "/items", 201, b'{"name": "Vendor", "price": 1}', "application/vnd.api+json"),
     send_raw("POST", "/items", 201, b'{"name": "Charset", "price": 1}', "application/json; charset=utf-8"),
     send_raw("POST", "/items", 201, b'{"name": "first", "name": "last", "price": 2}', JSON),
+    send_raw("POST", "/items", 201, b'{"name": "Upper", "price": 1}', "APPLICATION/JSON"),
+    send_raw("POST", "/items", 201, b'{"name": "Merge", "price": 1}', "application/merge-patch+json"),
+    send_raw("POST", "/items", 201, b'\xef\xbb\xbf{"name": "BOM", "price": 1}', JSON),
+    send_raw("POST", "/items", 201, '{"name": "UTF-16", "price": 1}'.encode("utf-16"), JSON),
     # Invalid bodies
     send_json("POST", "/items", 422, {"name": "", "price": -1, "colour": "red"}),
     send_json("POST", "/items", 422, {}),
@@ -151,6 +160,9 @@ CASES = [
     send_raw("POST", "/items", 422, json.dumps(LAMP).encode()),  # no Content-Type: not parsed as JSON
     send_raw("POST", "/items", 422, json.dumps(LAMP).encode(), "text/plain"),
     send_raw("POST", "/items", 422, b"name=Lamp&price=1", "application/x-www-form-urlencoded"),
+    send_raw("POST", "/items", 422, json.dumps(LAMP).encode(), "text/json"),
+    send_raw("POST", "/items", 422, json.dumps(LAMP).encode(), "json"),
+    send_raw("POST", "/items", 422, json.dumps(LAMP).encode(), "application/json, text/plain"),
     send_raw("POST", "/items", 400, b'{"name": "\xff", "price": 1}', JSON),  # not UTF-8
     send_raw("POST", "/items", 400, b"[" * 100_000 + b"]" * 100_000, JSON),  # nested too deeply
     send_raw("POST", "/items", 400, b'{"name": "Lamp", "price": 1' + b"0" * 5000 + b"}", JSON),  # too many digits
@@ -176,6 +188,9 @@ CASES = [
     Case("GET", "/items/1.5", 422),
     Case("GET", "/items/+1", 200),
     Case("GET", "/items/%201", 200),
+    Case("GET", "/items/%31", 200),
+    Case("GET", "/items/%2F1", 404),
+    Case("GET", "/items/%EF%BC%91", 422),  # a full-width digit one
     Case("GET", "/items/1/", 404),
     Case("GET", "/items/1/extra", 404),
     # Partial updates
