@@ -97,6 +97,7 @@ def container() -> Iterator[str]:
     name = f"template-test-{uuid.uuid4().hex[:10]}"
     yield name
     docker("rm", "--force", name)
+    docker("volume", "rm", "--force", name)
 
 
 def wait_until_live(base_url: str, name: str, timeout: float = 90) -> None:
@@ -165,11 +166,16 @@ def serve_and_stop(image: str, name: str, answers: Answers, request: pytest.Fixt
         postgres: PostgresServer = request.getfixturevalue("postgres")
         environment["DATABASE_URL"] = postgres.create_database().replace("postgresql", DRIVERS[answers["db_style"]], 1)
     options = [argument for key, value in environment.items() for argument in ("--env", f"{key}={value}")]
+    # Locked down as the Kubernetes manifests run it: read-only root filesystem with a scratch /tmp, no
+    # capabilities, no privilege escalation; SQLite's file on a named volume, as compose and Kubernetes do.
+    options += ["--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
+    if answers["database"] == "sqlite":
+        options += ["--volume", f"{name}:/app/data"]
 
     port = free_port()
     if answers["database"] == "postgresql":
         # The database is on this machine's loopback: the containers share the host's network.
-        migrate = docker("run", "--rm", "--network", "host", *options, image, SLUG, "db", "upgrade")
+        migrate = docker("run", "--rm", "--network", "host", *options, image, SLUG, "db", "upgrade")  # the Job
         must(migrate, f"`{SLUG} db upgrade` in the image")
         must(
             docker("run", "--detach", "--name", name, "--network", "host", "--env", f"PORT={port}", *options, image),
