@@ -185,6 +185,15 @@ def instructions(dockerfile: str) -> list[tuple[str, str]]:
     return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "") for line in logical]
 
 
+def exec_form(arguments: str) -> list[str] | str:
+    """A CMD's JSON array, or its text when it is in shell form (which the checks then reject)."""
+    try:
+        parsed = json.loads(arguments)
+    except json.JSONDecodeError:
+        return arguments
+    return parsed if isinstance(parsed, list) else arguments
+
+
 def documented_variables(env_example: str) -> set[str]:
     """Variables .env.example sets or shows commented out (`# NAME=default`)."""
     return set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]*)=", env_example, flags=re.MULTILINE))
@@ -228,7 +237,7 @@ def dockerfile_problems(project: Path, answers: Answers) -> list[str]:
         problems.append(f"HEALTHCHECK must poll /health/live with Python's urllib: {healthcheck!r}")
     if "ENTRYPOINT" in arguments:
         problems.append("no ENTRYPOINT: the server itself must be PID 1")
-    if [json.loads(args) for args in arguments.get("CMD", [])] != [[SLUG, "serve", "--host", "0.0.0.0"]]:
+    if [exec_form(args) for args in arguments.get("CMD", [])] != [[SLUG, "serve", "--host", "0.0.0.0"]]:
         problems.append(f"CMD must be the exec form of `{SLUG} serve --host 0.0.0.0`: {arguments.get('CMD')}")
 
     # .dockerignore: an allowlist, and it lets through every file the build copies.
