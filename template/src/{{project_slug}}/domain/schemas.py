@@ -89,5 +89,5 @@ MAX_ID = 2**31 - 1  # the largest id a 32-bit integer column holds
 
 
 class PageQuery(BaseModel):
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_ID)
     per_page: int = Field(default=20, ge=1, le=100)
