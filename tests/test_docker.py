@@ -92,6 +92,17 @@ def image_size(image: str) -> int:
     return int(must(docker("image", "inspect", "--format", "{{.Size}}", image), f"docker image inspect {image}"))
 
 
+def earlier_stages(build_output: str) -> list[str]:
+    """The untagged images Docker's legacy builder leaves for the stages before the last (BuildKit leaves none)."""
+    stages, last = [], None
+    for line in build_output.splitlines():
+        if step := re.fullmatch(r" ---> ([0-9a-f]{12})", line):
+            last = step.group(1)
+        elif re.match(r"Step \d+/\d+ : FROM ", line) and last:
+            stages.append(last)
+    return stages
+
+
 @pytest.fixture
 def container() -> Iterator[str]:
     name = f"template-test-{uuid.uuid4().hex[:10]}"
@@ -141,7 +152,7 @@ def test_image_builds_and_serves(
     image = f"template-test-{case}:{uuid.uuid4().hex[:8]}"
 
     started = time.monotonic()
-    must(docker("build", "--no-cache", "--tag", image, str(project), timeout=900), "docker build")
+    built = must(docker("build", "--no-cache", "--tag", image, str(project), timeout=900), "docker build")
     build_seconds = time.monotonic() - started
     try:
         size, base = image_size(image), image_size(f"python:{answers['python_version']}-slim")
@@ -157,6 +168,8 @@ def test_image_builds_and_serves(
     finally:
         docker("rm", "--force", container)
         docker("image", "rm", "--force", image)
+        for stage in earlier_stages(built):
+            docker("image", "rm", stage)
 
 
 def serve_and_stop(image: str, name: str, answers: Answers, request: pytest.FixtureRequest) -> None:
