@@ -8,6 +8,7 @@ import glob
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,18 +41,25 @@ def _as_postgres_user(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server(workdir: Path) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     if url := os.environ.get("TEST_POSTGRES_URL"):
         yield PostgresServer(url)
         return
-    data = workdir / "pgdata"
-    workdir.mkdir(parents=True, exist_ok=True)
+    # Not under pytest's temporary directory: every pytest run (the generated projects' included) makes
+    # that private to root again, and the server, which runs as `postgres`, would lose its data.
+    workdir = Path(tempfile.mkdtemp(prefix="template-tests-postgres-"))
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres")
-        workdir.chmod(0o755)
-        for parent in workdir.parents:
-            if parent.stat().st_mode & 0o001 == 0:
-                parent.chmod(parent.stat().st_mode | 0o001)
+    try:
+        with _running_server(workdir) as server:
+            yield server
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def _running_server(workdir: Path) -> Iterator[PostgresServer]:
+    data = workdir / "pgdata"
     port = free_port()
     subprocess.run(
         _as_postgres_user([_binary("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
