@@ -300,14 +300,13 @@ class CrossOrigin:
     request_headers: tuple[str, ...] = ()
     preflight: bool = True
     granted: tuple[bool, bool] = (True, True)  # (by FastAPI, by Flask)
+    body: bytes | None = None  # of a simple request
 
     def send(self, client: httpx.Client) -> bool:
         headers = {"Origin": self.origin}
         if not self.preflight:
-            return (
-                client.request(self.method, self.path, headers=headers).headers.get("access-control-allow-origin")
-                == self.origin
-            )
+            response = client.request(self.method, self.path, headers=headers, content=self.body)
+            return response.headers.get("access-control-allow-origin") == self.origin
         headers["Access-Control-Request-Method"] = self.method
         if self.request_headers:
             headers["Access-Control-Request-Headers"] = ", ".join(self.request_headers)
@@ -330,6 +329,7 @@ CROSS_ORIGIN = [
     CrossOrigin("GET", "/items", origin="https://elsewhere.example", preflight=False, granted=(False, False)),
     CrossOrigin("GET", "/items/999", preflight=False),
     CrossOrigin("DELETE", "/items/abc", preflight=False),
+    CrossOrigin("POST", "/items", preflight=False, body=b"x" * (MIB + 1)),  # a page may read the 413 too
     CrossOrigin("POST", "/items", request_headers=("Content-Type",)),
     CrossOrigin("PATCH", "/items/1", request_headers=("Content-Type", "X-Request-ID", "Authorization")),
     CrossOrigin("DELETE", "/items/1"),

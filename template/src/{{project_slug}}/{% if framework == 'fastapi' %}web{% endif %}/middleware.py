@@ -1,4 +1,9 @@
-"""ASGI middleware around every request: request id, security headers, body limit, access log, crashes."""
+"""ASGI middleware around every request.
+
+Outermost, `RequestContextMiddleware` gives each response its request id and security headers and logs
+it. Innermost, `ProblemBoundaryMiddleware` turns an oversized body (413) and a crash (500) into problem
+responses. CORS sits between the two, so that a page may read those answers too.
+"""
 
 import logging
 import time
@@ -25,17 +30,14 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_headers = Headers(scope=scope)
-        request_id = request_id_from(request_headers.get(REQUEST_ID_HEADER))
+        request_id = request_id_from(Headers(scope=scope).get(REQUEST_ID_HEADER))
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
-        response_started = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status, response_started
+            nonlocal status
             if message["type"] == "http.response.start":
-                response_started = True
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
@@ -43,16 +45,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            declared_length = request_headers.get("content-length", "0")
-            if declared_length.isdigit() and int(declared_length) > MAX_BODY_BYTES:
-                await ProblemResponse(problem(413).model_dump(), status_code=413)(scope, receive, send_with_headers)
-            else:
-                await self.app(scope, _limit_body(receive), send_with_headers)
-        except Exception:
-            logger.exception("unhandled error")
-            if response_started:
-                raise
-            await ProblemResponse(problem(500).model_dump(), status_code=500)(scope, receive, send_with_headers)
+            await self.app(scope, receive, send_with_headers)
         finally:
             logger.info(
                 "%s %s %s",
@@ -62,6 +55,34 @@ class RequestContextMiddleware:
                 extra={"duration_ms": round((time.perf_counter() - started) * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+class ProblemBoundaryMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared_length = Headers(scope=scope).get("content-length", "0")
+        if declared_length.isdigit() and int(declared_length) > MAX_BODY_BYTES:
+            await ProblemResponse(problem(413).model_dump(), status_code=413)(scope, receive, send)
+            return
+        response_started = False
+
+        async def watch_start(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, _limit_body(receive), watch_start)
+        except Exception:
+            logger.exception("unhandled error")
+            if response_started:
+                raise
+            await ProblemResponse(problem(500).model_dump(), status_code=500)(scope, receive, send)
 
 
 def _limit_body(receive: Receive) -> Receive:
