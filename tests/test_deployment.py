@@ -320,6 +320,7 @@ def ci_commands_problems(commands: list[str]) -> list[str]:
 def github_problems(project: Path, answers: Answers) -> list[str]:
     path = project / ".github" / "workflows" / "ci.yml"
     problems = schema_problems("vendor.github-workflows", path)
+    problems += schema_problems("vendor.dependabot", project / ".github" / "dependabot.yml")
     workflow = yaml.safe_load(path.read_text())
     jobs = workflow["jobs"]
     steps = [step for job in jobs.values() for step in job.get("steps", [])]
