@@ -32,6 +32,14 @@ def run(command: list[str | Path], cwd: Path | None = None, **kwargs: Any) -> su
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, **kwargs)
 
 
+def python_for(version: str) -> str:
+    """An interpreter of that version for uv (it cannot download one on these machines)."""
+    found = run([tool("uv"), "python", "find", "--no-project", version])
+    if found.returncode != 0:
+        pytest.fail(f"no Python {version} on this machine (uv cannot download one here): {found.stderr}")
+    return found.stdout.strip()
+
+
 def copy_template(destination: Path) -> Path:
     """The template as a plain directory (working tree, uncommitted edits included): no git clone per render."""
     destination.mkdir(parents=True, exist_ok=True)

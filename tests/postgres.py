@@ -16,16 +16,20 @@ from pathlib import Path
 
 from .ports import free_port
 
+# The SQLAlchemy scheme a generated project uses for PostgreSQL, by its db_style answer.
+DRIVERS = {"sync": "postgresql+psycopg", "async": "postgresql+asyncpg"}
+
 
 class PostgresServer:
     def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
 
-    def create_database(self) -> str:
-        """A new, empty database; its URL without a driver (add `+psycopg` or `+asyncpg`)."""
+    def create_database(self, db_style: str) -> str:
+        """A new, empty database; its URL with the driver of a project of that db_style."""
         name = f"test_{uuid.uuid4().hex[:12]}"
         subprocess.run(["psql", self.admin_url, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-        return self.admin_url.rsplit("/", 1)[0] + f"/{name}"
+        server = self.admin_url.rsplit("/", 1)[0].replace("postgresql", DRIVERS[db_style], 1)
+        return f"{server}/{name}"
 
 
 def _binary(name: str) -> str:

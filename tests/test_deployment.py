@@ -31,6 +31,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .combinations import PYTHON_VERSIONS, SUPPORTED, Answers
 from .conftest import PROJECT_NAME, REPO, SLUG, render, run, tool
+from .postgres import DRIVERS
 
 NAME = SLUG.replace("_", "-")  # Kubernetes, Fly and Render names: DNS labels, no underscores
 TEMPLATE = REPO / "template"
@@ -47,7 +48,6 @@ DEPLOYMENT_ROOTS = [
     "{% if ci == 'github' %}.github{% endif %}",
     "{% if ci == 'gitlab' %}.gitlab-ci.yml{% endif %}.jinja",
 ]
-DRIVERS = {"async": "postgresql+asyncpg", "sync": "postgresql+psycopg"}
 KUBERNETES_VERSIONS = ["1.31.0", "1.37.0"]  # the oldest the manifests promise, and the newest schema bundled
 SHA_PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 

@@ -40,7 +40,6 @@ CASES: dict[str, Answers] = {
     "fastapi-async-postgresql": {"framework": "fastapi", "db_style": "async", "database": "postgresql", "auth": "none"},
 }
 SIZE_BUDGET = 60_000_000  # bytes over the base image, for the default answers
-DRIVERS = {"async": "postgresql+asyncpg", "sync": "postgresql+psycopg"}
 STOP_TIMEOUT = 30
 
 
@@ -177,7 +176,7 @@ def serve_and_stop(image: str, name: str, answers: Answers, request: pytest.Fixt
     environment = {"SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex, "WEB_CONCURRENCY": "2"}
     if answers["database"] == "postgresql":
         postgres: PostgresServer = request.getfixturevalue("postgres")
-        environment["DATABASE_URL"] = postgres.create_database().replace("postgresql", DRIVERS[answers["db_style"]], 1)
+        environment["DATABASE_URL"] = postgres.create_database(answers["db_style"])
     options = [argument for key, value in environment.items() for argument in ("--env", f"{key}={value}")]
     # Locked down as the Kubernetes manifests run it: read-only root filesystem with a scratch /tmp, no
     # capabilities, no privilege escalation; SQLite's file on a named volume, as compose and Kubernetes do.

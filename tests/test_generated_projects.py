@@ -8,25 +8,15 @@ import httpx
 import pytest
 
 from .combinations import DEEP, Answers, label
-from .conftest import SLUG, render, run, tool
+from .conftest import SLUG, python_for, render, run, tool
 from .postgres import PostgresServer
 from .servers import serving
 
 pytestmark = pytest.mark.deep
 
-DRIVERS = {("postgresql", "sync"): "postgresql+psycopg", ("postgresql", "async"): "postgresql+asyncpg"}
-
-
-def python_for(version: str) -> str:
-    found = run([tool("uv"), "python", "find", "--no-project", version])
-    if found.returncode != 0:
-        pytest.fail(f"no Python {version} on this machine (uv cannot download one here): {found.stderr}")
-    return found.stdout.strip()
-
 
 def database_url(answers: Answers, postgres: PostgresServer) -> str | None:
-    driver = DRIVERS.get((answers["database"], answers["db_style"]))
-    return postgres.create_database().replace("postgresql", driver, 1) if driver else None
+    return postgres.create_database(answers["db_style"]) if answers["database"] == "postgresql" else None
 
 
 def must_pass(project: Path, *command: str, env: dict[str, str] | None = None) -> None:

@@ -19,9 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import SLUG, render, run, tool
+from .conftest import SLUG, python_for, render, run, tool
 from .servers import serving
-from .test_generated_projects import python_for
 
 pytestmark = pytest.mark.deep
 
