@@ -1,8 +1,8 @@
 """Finish a fresh copy: lock the dependencies and start a git repository.
 
-Copier runs this once, after `copier copy` (never on update), inside the new project.
-Each step needs an optional tool. When the tool is missing or the step fails, the step
-is skipped with a message that says what to run by hand; generation itself never fails.
+Copier runs this once, after `copier copy` (never on update), inside the new project, with the project's
+Python version as argument. Each step needs a tool. When the tool is missing or the step fails, the step is
+skipped with a message that says what went wrong and the command that fixes it; generation itself never fails.
 """
 
 from __future__ import annotations
@@ -12,26 +12,42 @@ import subprocess
 import sys
 
 
-def run(step: str, command: list[str], remedy: str) -> bool:
-    """Run one step; report and carry on when it cannot be done."""
+def report(message: str) -> None:
+    print(f"post-copy: {message}", file=sys.stderr)
+
+
+def run(step: str, command: list[str], fix: str) -> bool:
+    """Run one step; on failure say what failed and the command that fixes it, and carry on."""
     if shutil.which(command[0]) is None:
-        print(f"post-copy: skipped {step}: `{command[0]}` is not installed. {remedy}", file=sys.stderr)
+        report(f"skipped {step}: `{command[0]}` is not installed. {fix}")
         return False
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         output = (result.stderr or result.stdout).strip()
-        print(f"post-copy: {step} failed ({output}). {remedy}", file=sys.stderr)
+        report(f"{step} failed: `{' '.join(command)}` said:\n{output}\nFix that, then run `{' '.join(command)}`.")
         return False
     return True
 
 
-def main() -> None:
-    run(
+def check_python(version: str) -> None:
+    """`uv run` needs the project's Python; say so now rather than when the first command fails."""
+    found = subprocess.run(["uv", "python", "find", "--no-project", version], capture_output=True, check=False)
+    if found.returncode != 0:
+        report(
+            f"Python {version} (the project's python_version) is not installed, and `uv run` needs it."
+            f" Install it with `uv python install {version}` (or your system's packages) before the next steps."
+        )
+
+
+def main(python_version: str) -> None:
+    locked = run(
         "locking dependencies",
         ["uv", "lock", "--quiet"],
-        "Install uv (https://docs.astral.sh/uv/) and run `uv lock`.",
+        "Install uv (https://docs.astral.sh/uv/getting-started/installation/), then run `uv lock` in the project.",
     )
-    if run("git init", ["git", "init", "--quiet", "--initial-branch", "main"], "Run `git init` yourself."):
+    if locked:
+        check_python(python_version)
+    if run("git init", ["git", "init", "--quiet", "--initial-branch", "main"], "Install git, then run `git init`."):
         run("git add", ["git", "add", "--all"], "Run `git add --all` yourself.")
         run(
             "the first commit",
@@ -41,4 +57,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1])

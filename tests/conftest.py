@@ -1,22 +1,33 @@
 """Shared fixtures: render the template fast, and find the tools the checks run."""
 
+import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import copier
 import pytest
 
 from .combinations import Answers
-from .postgres import PostgresServer, postgres_server
+from .postgres import PostgresServer, postgres_available, postgres_server
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE_FILES = ["copier.yml", "hooks", "template"]
 PROJECT_NAME = "Acme Inventory"
 SLUG = "acme_inventory"
+
+
+def missing(component: str, install: str) -> NoReturn:
+    """Skip a test that needs a component this machine lacks, saying what to install; under CI=true, where
+    every component must be there (`.ci/run` installs them), fail instead."""
+    message = f"needs {component}: {install}"
+    if os.environ.get("CI", "").lower() in ("1", "true"):
+        pytest.fail(f"{message} (CI=true: nothing may be skipped)")
+    pytest.skip(message)
 
 
 def tool(name: str) -> str:
@@ -36,7 +47,7 @@ def python_for(version: str) -> str:
     """An interpreter of that version for uv (it cannot download one on these machines)."""
     found = run([tool("uv"), "python", "find", "--no-project", version])
     if found.returncode != 0:
-        pytest.fail(f"no Python {version} on this machine (uv cannot download one here): {found.stderr}")
+        missing(f"Python {version}", f"`uv python install {version}` (or your system's packages)")
     return found.stdout.strip()
 
 
@@ -72,5 +83,36 @@ def render(template_source: Path, destination: Path, answers: Answers) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
+    if not postgres_available():
+        missing("PostgreSQL", "`apt-get install postgresql` (Debian), or set TEST_POSTGRES_URL to a server of yours")
     with postgres_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def database_for(request: pytest.FixtureRequest) -> Callable[[Answers], str | None]:
+    """A new, empty database for a project of these answers: PostgreSQL's, or None (the project's SQLite file).
+    The PostgreSQL server is started only for the answers that need it."""
+
+    def create(answers: Answers) -> str | None:
+        if answers["database"] != "postgresql":
+            return None
+        server: PostgresServer = request.getfixturevalue("postgres")
+        return server.create_database(answers["db_style"])
+
+    return create
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What ran, and what was skipped for want of which component."""
+    stats = terminalreporter.stats
+    reasons = Counter(
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple)
+    )
+    terminalreporter.section("template tests")
+    counts = ", ".join(f"{len(stats.get(outcome, []))} {outcome}" for outcome in ("passed", "failed", "skipped"))
+    terminalreporter.line(counts)
+    for reason, count in reasons.most_common():
+        terminalreporter.line(f"  {count} skipped: {reason}")

@@ -32,6 +32,11 @@ class PostgresServer:
         return f"{server}/{name}"
 
 
+def postgres_available() -> bool:
+    installed = glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb")
+    return bool(os.environ.get("TEST_POSTGRES_URL") or installed)
+
+
 def _binary(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name)]
     if not found[-1]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from .ports import free_port
+from .ports import free_port, listening_processes, session_of
 
 GRACEFUL_EXIT_CODES = {0, 128 + signal.SIGTERM}
 
@@ -38,7 +38,7 @@ def serving(project: Path, command: list[str], env: dict[str, str], timeout: flo
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_live(base_url, process, timeout)
+        _wait_until_live(base_url, port, process, timeout)
         yield base_url
     finally:
         process.send_signal(signal.SIGTERM)
@@ -54,15 +54,20 @@ def serving(project: Path, command: list[str], env: dict[str, str], timeout: flo
         raise ServerFailed(f"server exited with {code} after SIGTERM:\n{output[-4000:]}")
 
 
-def _wait_until_live(base_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+def _wait_until_live(base_url: str, port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Until the server answers /health/live, from a process of its own session (started with
+    `start_new_session`, so the session id is the command's pid): not another test's server on the port."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ServerFailed(f"server exited early with {process.returncode}")
         try:
-            if httpx.get(f"{base_url}/health/live", timeout=2).status_code == 200:
-                return
+            answered = httpx.get(f"{base_url}/health/live", timeout=2).status_code == 200
         except httpx.TransportError:
-            pass
+            answered = False
+        if answered:
+            if any(session_of(pid) == process.pid for pid in listening_processes(port)):
+                return
+            raise ServerFailed(f"another process answers on port {port}: pick a new port and start again")
         time.sleep(0.2)
     raise ServerFailed(f"server did not answer /health/live within {timeout} s")

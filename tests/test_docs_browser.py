@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SLUG, render, run, tool
+from .conftest import SLUG, missing, render, run, tool
 from .servers import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.deep]
@@ -28,7 +28,7 @@ QUIET = [
 def chromium(*arguments: str, profile: Path) -> str:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.fail("Chromium is not installed: `apt-get install chromium` (.ci/run does)")
+        missing("Chromium", "`apt-get install chromium` (Debian)")
     result = run([browser, *QUIET, *OFFLINE, f"--user-data-dir={profile}", *arguments], timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout

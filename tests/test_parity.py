@@ -1,30 +1,57 @@
 """Parity: the Flask and the FastAPI service generated from the same answers serve one HTTP contract.
 
 Both projects are installed with uv and started with their production command (gunicorn for Flask,
-uvicorn for FastAPI) on free loopback ports, each on a fresh SQLite database, once without and once with
-CORS. One list of requests goes to both, in order, so that ids match; every pair of answers must agree on
-the status, the headers that matter and the body, byte for byte once timestamps are masked. Each case also
-names the status it expects, so that two equally wrong answers do not pass. The OpenAPI documents must be equal
-after `normalise_openapi`, and CORS preflights must grant and refuse the same requests.
+uvicorn for FastAPI) on free loopback ports, each on a fresh database (SQLite or PostgreSQL, and FastAPI
+sync or async, as `PAIRINGS` says), once without and once with CORS. One list of requests goes to both, in
+order, so that ids match; every pair of answers must agree on the status, the headers that matter and the
+body, byte for byte once timestamps are reduced to their notation. Each case also names the status it
+expects, so that two equally wrong answers do not pass. The OpenAPI documents must be equal after
+`normalise_openapi`, and CORS preflights must grant and refuse the same requests.
+
+This runs once per `auth` answer. With authentication, each service's client first signs in (its own token,
+session or key: secrets differ between the two services, so they are masked wherever they are answered), the
+item requests carry those credentials, and the answer's own cases (`AUTH_CASES`) try the credentials that
+must be refused, from none at all to a reused refresh token.
 """
 
+import dataclasses
+import hashlib
+import hmac
 import json
 import os
 import re
-from collections.abc import Iterator
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
+import yaml
 
+from .combinations import Answers
 from .conftest import SLUG, python_for, render, run, tool
+from .credentials import PASSWORD, identity_provider_module, issue_api_key, sign_in
 from .servers import serving
 
-pytestmark = pytest.mark.deep
+# One worker runs the whole module: each auth answer's projects are installed once.
+pytestmark = [pytest.mark.deep, pytest.mark.xdist_group("parity")]
 
-ANSWERS = {"db_style": "sync", "database": "sqlite", "auth": "none", "python_version": "3.13"}
+ANSWERS = {"python_version": "3.13"}
+# Per auth answer, the database and FastAPI's db_style (Flask's is sync): each pairing once, within the time budget.
+PAIRINGS = {
+    "none": {"database": "sqlite", "db_style": "sync"},
+    "jwt": {"database": "sqlite", "db_style": "async"},  # the default answers
+    "session": {"database": "postgresql", "db_style": "async"},
+    "api_key": {"database": "postgresql", "db_style": "sync"},
+    "oidc": {"database": "sqlite", "db_style": "async"},
+}
+AUTHS = tuple(PAIRINGS)
+SECRET_KEY = "s" * 40
 FRAMEWORKS = ("fastapi", "flask")
 ORIGIN = "https://app.example"
 
@@ -39,8 +66,15 @@ SIGNIFICANT_HEADERS = (
     "access-control-allow-origin",
     "access-control-expose-headers",
     "access-control-allow-credentials",
+    "set-cookie",
+    "cache-control",
 )
-TIMESTAMP = re.compile(rb'"(created_at|updated_at)":"[^"]*"')
+TIMESTAMP = re.compile(rb'"(created_at|updated_at)":"([^"]*)"')
+# Secrets each service makes for itself: equal in shape, never in value.
+SECRET = re.compile(rb'"(access_token|refresh_token|csrf_token)":"[^"]+"')
+SESSION_COOKIE_VALUE = re.compile(r"session=[^;]+")
+# In a case's headers or body, replaced by the secret the service being asked handed out.
+PLACEHOLDER = re.compile(r"<(access_token|refresh_token|session|csrf_token|api_key)>")
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 GENERATED_REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 MIB = 1024 * 1024
@@ -57,6 +91,11 @@ class Case:
     headers: dict[str, str] = field(default_factory=dict)
     chunked: bool = False  # send the body without Content-Length
     compare_body: bool = True
+    signed_in: bool = True  # send the credentials the client signed in with (the case's own headers win)
+
+    def __or__(self, headers: dict[str, str]) -> "Case":
+        """The same request with these headers added."""
+        return dataclasses.replace(self, headers=self.headers | headers)
 
     def __str__(self) -> str:
         headers = f" {self.headers}" if self.headers else ""
@@ -216,14 +255,51 @@ CASES = [
 ]
 
 
-def exchange(client: httpx.Client, case: Case) -> httpx.Response:
-    content: bytes | Iterator[bytes] | None = case.body
-    if case.chunked and case.body is not None:
-        content = iter([case.body])
+@dataclass(frozen=True)
+class Principal:
+    """What one service handed its client at sign-in: the headers to send, and the secrets themselves."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+    def fill(self, text: str) -> str:
+        return PLACEHOLDER.sub(lambda match: self.secrets[match.group(1)], text)
+
+
+def exchange(
+    client: httpx.Client, case: Case, principal: Principal = Principal(), origin: str | None = None
+) -> httpx.Response:
+    """Send the case, from a page on `origin` if given, so that CORS headers are compared on every answer
+    (except on a preflight's look-alike, which an Origin would make a real preflight: `test_same_cross_origin_…`)."""
+    preflight = "Access-Control-Request-Method" in case.headers
+    headers = {"Origin": origin} if origin and not preflight else {}
+    headers |= principal.headers if case.signed_in else {}
+    headers |= {name: principal.fill(value) for name, value in case.headers.items()}
+    body = case.body
+    if body is not None and PLACEHOLDER.search(body.decode(errors="replace")):
+        body = principal.fill(body.decode()).encode()
+    content: bytes | Iterator[bytes] | None = body
+    if case.chunked and body is not None:
+        content = iter([body])
     try:
-        return client.request(case.method, case.path, content=content, headers=case.headers)
+        return client.request(case.method, case.path, content=content, headers=headers)
     except httpx.TransportError as error:
         pytest.fail(f"{case}: {error!r}")
+
+
+def comparable_header(name: str, value: str | None) -> str | None:
+    if name == "set-cookie" and value is not None:
+        return SESSION_COOKIE_VALUE.sub("session=<secret>", value)
+    return value
+
+
+def comparable_body(content: bytes) -> bytes:
+    return SECRET.sub(rb'"\1":"<secret>"', TIMESTAMP.sub(timestamp_format, content))
+
+
+def timestamp_format(match: re.Match[bytes]) -> bytes:
+    """A timestamp's notation, not its value: `"2026-11-23T09:00:22.123456Z"` -> `"dddd-dd-ddTdd:dd:dd.ddddddZ"`."""
+    return b'"%s":"%s"' % (match.group(1), re.sub(rb"[0-9]", b"d", match.group(2)))
 
 
 def differences(case: Case, fastapi: httpx.Response, flask: httpx.Response) -> list[str]:
@@ -234,10 +310,11 @@ def differences(case: Case, fastapi: httpx.Response, flask: httpx.Response) -> l
         if response.status_code != case.status
     ]
     for name in SIGNIFICANT_HEADERS:
-        if fastapi.headers.get(name) != flask.headers.get(name):
-            found.append(f"{name}: {fastapi.headers.get(name)!r} != {flask.headers.get(name)!r}")
+        fastapi_value, flask_value = (comparable_header(name, answer.headers.get(name)) for answer in (fastapi, flask))
+        if fastapi_value != flask_value:
+            found.append(f"{name}: {fastapi_value!r} != {flask_value!r}")
     found += request_id_problems(case, fastapi) + request_id_problems(case, flask)
-    if case.compare_body and TIMESTAMP.sub(b"<time>", fastapi.content) != TIMESTAMP.sub(b"<time>", flask.content):
+    if case.compare_body and comparable_body(fastapi.content) != comparable_body(flask.content):
         found.append(f"body {fastapi.content[:600]!r} != {flask.content[:600]!r}")
     return found
 
@@ -340,14 +417,177 @@ CROSS_ORIGIN = [
 ]
 
 
+def without_credentials(case: Case) -> Case:
+    return dataclasses.replace(case, signed_in=False)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def send_form(path: str, status: int, **fields: str) -> Case:
+    body = urllib.parse.urlencode(fields).encode()
+    return send_raw("POST", path, status, body, "application/x-www-form-urlencoded")
+
+
+def now() -> int:
+    """Seconds since the epoch, read when a case is built: tokens made at import would expire in a long run."""
+    return int(time.time())
+
+
+def forged_access_token(key: str = SECRET_KEY, algorithm: str = "HS256", **claims: object) -> str:
+    """An access token made outside the service: with its own SECRET_KEY, as valid as a real one."""
+    standard = {"sub": "1", "iat": now(), "exp": now() + 600, "jti": "forged"}
+    payload = {name: value for name, value in (standard | claims).items() if value is not None}
+    return jwt.encode(payload, key if algorithm != "none" else None, algorithm=algorithm)
+
+
+def hs256_token(secret: bytes, claims: dict[str, object]) -> str:
+    """A token signed with HMAC, whatever the secret (PyJWT refuses a PEM key as an HMAC secret)."""
+    header = jwt.utils.base64url_encode(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "key-1"}).encode())
+    payload = jwt.utils.base64url_encode(json.dumps(claims).encode())
+    signature = hmac.new(secret, header + b"." + payload, hashlib.sha256).digest()
+    return b".".join((header, payload, jwt.utils.base64url_encode(signature))).decode()
+
+
+# Every auth answer but none: what a request without credentials, or with the signed-in ones, gets.
+PROTECTED_CASES = [
+    without_credentials(Case("GET", "/items", 401)),
+    without_credentials(Case("GET", "/items/1", 401)),
+    without_credentials(Case("GET", "/items/abc", 401)),  # authentication comes before validation
+    without_credentials(send_json("POST", "/items", 401, {"name": ""})),
+    without_credentials(Case("DELETE", "/items/1", 401)),
+    without_credentials(Case("GET", "/users/me", 401)),
+    Case("GET", "/users/me", 200),
+    Case("POST", "/users/me", 405),
+]
+REGISTRATION_CASES = [
+    send_json("POST", "/auth/register", 409, {"email": "ALICE@example.com", "password": PASSWORD}),
+    send_json("POST", "/auth/register", 422, {"email": "not-an-email", "password": PASSWORD}),
+    send_json("POST", "/auth/register", 422, {"email": "bob@example.com", "password": "short"}),
+    send_json("POST", "/auth/register", 422, {"email": "bob@example.com", "password": "x" * 129}),
+    send_json("POST", "/auth/register", 422, {"email": "bob@example.com", "password": PASSWORD, "is_active": False}),
+    send_json("POST", "/auth/register", 422, {}),
+    send_raw("POST", "/auth/register", 422, b'{"email": ', JSON),
+    send_json("POST", "/auth/register", 201, {"email": "Bob@Example.com", "password": PASSWORD, "full_name": "Bob"}),
+]
+
+
+def jwt_cases() -> list[Case]:
+    return [
+        send_form("/auth/token", 200, username="alice@example.com", password=PASSWORD),
+        send_form("/auth/token", 200, username="ALICE@example.com", password=PASSWORD),
+        send_form(
+            "/auth/token", 200, grant_type="password", username="bob@example.com", password=PASSWORD, client_id="x"
+        ),
+        send_form("/auth/token", 401, username="alice@example.com", password="wrong password"),
+        send_form("/auth/token", 401, username="nobody@example.com", password=PASSWORD),
+        send_form("/auth/token", 422, username="alice@example.com"),
+        send_form("/auth/token", 422, grant_type="client_credentials", username="alice@example.com", password=PASSWORD),
+        send_json("POST", "/auth/token", 422, {"username": "alice@example.com", "password": PASSWORD}),
+        Case("GET", "/users/me", 200, headers={"Authorization": "bearer <access_token>"}),
+        Case("GET", "/users/me", 200, headers=bearer(forged_access_token())),
+        Case("GET", "/users/me", 401, headers=bearer(forged_access_token(exp=now() - 60))),
+        Case("GET", "/users/me", 401, headers=bearer(forged_access_token(key="k" * 40))),
+        Case("GET", "/users/me", 401, headers=bearer(forged_access_token(algorithm="none"))),
+        Case("GET", "/users/me", 401, headers=bearer(forged_access_token(sub="999"))),
+        Case("GET", "/users/me", 401, headers=bearer(forged_access_token(jti=None))),
+        Case("GET", "/users/me", 401, headers={"Authorization": "Basic YWxpY2U6c2VjcmV0"}),
+        Case("GET", "/users/me", 401, headers={"Authorization": "Bearer"}),
+        Case("GET", "/users/me", 401, headers={"Authorization": "Bearer <access_token> extra"}),
+        Case("GET", "/users/me", 401, headers={"Authorization": "Bearer not.a.jwt"}),
+        send_json("POST", "/auth/refresh", 401, {"refresh_token": "not-a-refresh-token"}),
+        send_json("POST", "/auth/refresh", 422, {}),
+        send_json("POST", "/auth/refresh", 200, {"refresh_token": "<refresh_token>"}),
+        send_json("POST", "/auth/refresh", 401, {"refresh_token": "<refresh_token>"}),  # used: revokes its family
+    ]
+
+
+SESSION_CASES = [
+    send_json("POST", "/auth/login", 200, {"email": "ALICE@example.com", "password": PASSWORD}),
+    send_json("POST", "/auth/login", 401, {"email": "alice@example.com", "password": "wrong password"}),
+    send_json("POST", "/auth/login", 401, {"email": "nobody@example.com", "password": PASSWORD}),
+    send_json("POST", "/auth/login", 422, {"email": "alice@example.com"}),
+    Case("GET", "/items", 200, headers={"Cookie": "session=<session>"}, signed_in=False),  # reading needs no CSRF
+    Case("GET", "/items", 401, headers={"Cookie": "session=forged"}, signed_in=False),
+    Case("GET", "/items", 401, headers={"X-CSRF-Token": "<csrf_token>"}, signed_in=False),
+    without_credentials(
+        send_raw("POST", "/items", 403, json.dumps(LAMP).encode(), JSON) | {"Cookie": "session=<session>"}
+    ),
+    send_json("POST", "/items", 403, LAMP) | {"X-CSRF-Token": "wrong"},
+    send_raw("POST", "/items", 403, b"{}", JSON) | {"X-CSRF-Token": "wrong"},  # before validation
+    Case("DELETE", "/items/1", 403, headers={"X-CSRF-Token": ""}),
+    Case("POST", "/auth/logout", 403, headers={"Cookie": "session=<session>"}, signed_in=False),
+    Case("POST", "/auth/logout", 204),
+    Case("GET", "/users/me", 401),  # the session ended
+    Case("POST", "/auth/logout", 401),
+]
+API_KEY_CASES = [
+    Case("GET", "/users/me", 401, headers={"X-API-Key": ""}),
+    Case("GET", "/users/me", 401, headers={"X-API-Key": "wrong"}),
+    Case("GET", "/users/me", 401, headers={"X-API-Key": "<api_key>x"}),
+    Case("GET", "/users/me", 401, headers={"Authorization": "Bearer <api_key>"}, signed_in=False),
+]
+
+
+def oidc_cases(provider: Any) -> list[Case]:
+    unpublished = identity_provider_module().SigningKey("key-unpublished")
+    claims = {"iss": provider.issuer, "aud": identity_provider_module().AUDIENCE, "sub": "alice", "exp": now() + 600}
+    return [
+        Case("GET", "/users/me", 200, headers=bearer(provider.token("alice"))),
+        Case("GET", "/users/me", 200, headers=bearer(provider.token("carol", email=None, name=None))),
+        Case("GET", "/users/me", 401, headers=bearer(provider.token("alice", aud="another-api"))),
+        Case("GET", "/users/me", 401, headers=bearer(provider.token("alice", iss="https://elsewhere.example"))),
+        Case("GET", "/users/me", 401, headers=bearer(provider.token("alice", exp=now() - 60))),
+        Case("GET", "/users/me", 401, headers=bearer(provider.token("alice", key=unpublished))),
+        Case("GET", "/users/me", 401, headers=bearer(hs256_token(provider.key.public_pem(), claims))),
+        Case("GET", "/users/me", 401, headers=bearer(forged_access_token(algorithm="none", **claims))),
+        Case("GET", "/users/me", 401, headers={"Authorization": "Bearer not.a.jwt"}),
+    ]
+
+
+def auth_cases(auth: str, provider: Any) -> list[Case]:
+    """The cases of one auth answer, sent after `CASES` (they log out and use up tokens)."""
+    own: dict[str, Callable[[], list[Case]]] = {
+        "none": list,
+        "jwt": lambda: REGISTRATION_CASES + jwt_cases(),
+        "session": lambda: REGISTRATION_CASES + SESSION_CASES,
+        "api_key": lambda: API_KEY_CASES,
+        "oidc": lambda: oidc_cases(provider),
+    }
+    return [] if auth == "none" else PROTECTED_CASES + own[auth]()
+
+
+@dataclass(frozen=True)
+class Services:
+    """Both services of one auth answer, and the principal each one's client signed in as."""
+
+    auth: str
+    cors: bool
+    base_urls: dict[str, str]
+    principals: dict[str, Principal]
+    identity_provider: Any
+
+
 @pytest.fixture(scope="module")
-def projects(template_source: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def identity_provider() -> Iterator[Any]:
+    with identity_provider_module().serve_identity_provider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="module", params=AUTHS)
+def projects(
+    request: pytest.FixtureRequest, template_source: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
     """Both projects, rendered from the same answers and installed."""
     environment = {**os.environ, "UV_PYTHON": python_for(ANSWERS["python_version"])}
     installed = {}
     for framework in FRAMEWORKS:
-        destination = tmp_path_factory.mktemp(framework) / "project"
-        project = render(template_source, destination, {**ANSWERS, "framework": framework})
+        destination = tmp_path_factory.mktemp(f"{framework}-{request.param}") / "project"
+        answers = {**ANSWERS, **PAIRINGS[request.param], "auth": request.param, "framework": framework}
+        if framework == "flask":
+            answers["db_style"] = "sync"
+        project = render(template_source, destination, answers)
         synced = run([tool("uv"), "sync", "--quiet"], cwd=project, env=environment)
         assert synced.returncode == 0, synced.stderr
         installed[framework] = project
@@ -356,21 +596,55 @@ def projects(template_source: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="module", params=["no-cors", "cors"])
 def servers(
-    request: pytest.FixtureRequest, projects: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, str]]:
-    """Both services, started with their production command on fresh databases: framework -> base URL."""
-    environment = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "LOG_LEVEL": "WARNING"}
+    request: pytest.FixtureRequest,
+    projects: dict[str, Path],
+    identity_provider: Any,
+    database_for: Callable[[Answers], str | None],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Services]:
+    """Both services, started with their production command on fresh databases, each with a signed-in client."""
+    auth = answers_of(projects["fastapi"])["auth"]
+    environment = {"APP_ENV": "production", "SECRET_KEY": SECRET_KEY, "LOG_LEVEL": "WARNING"}
     if request.param == "cors":
         environment["CORS_ORIGINS"] = json.dumps([ORIGIN])
+    if auth == "oidc":
+        environment |= {"OIDC_ISSUER": identity_provider.issuer, "OIDC_AUDIENCE": identity_provider_module().AUDIENCE}
     data = tmp_path_factory.mktemp("databases")
     command = [tool("uv"), "run", "--frozen", SLUG, "serve", "--workers", "2"]
-    with (
-        serving(
-            projects["fastapi"], command, {**environment, "DATABASE_URL": f"sqlite:///{data}/fastapi.db"}
-        ) as fastapi,
-        serving(projects["flask"], command, {**environment, "DATABASE_URL": f"sqlite:///{data}/flask.db"}) as flask,
-    ):
-        yield {"fastapi": fastapi, "flask": flask, "cors": request.param}
+    with ExitStack() as stack:
+        base_urls, principals = {}, {}
+        for framework in FRAMEWORKS:
+            answers = answers_of(projects[framework])
+            database = database_for(answers) or f"sqlite:///{data}/{framework}.db"
+            env = {**environment, "DATABASE_URL": database}
+            if answers["database"] == "postgresql":  # serve migrates SQLite itself; PostgreSQL is migrated first
+                must_run(projects[framework], [SLUG, "db", "upgrade"], env)
+            base_urls[framework] = stack.enter_context(serving(projects[framework], command, env))
+            with httpx.Client(base_url=base_urls[framework], timeout=30) as signing_in:
+                secrets = sign_in(
+                    signing_in,
+                    auth,
+                    issue_api_key=lambda name, project=projects[framework], env=env: issue_api_key(project, name, env),
+                    identity_provider=identity_provider,
+                )
+                headers = {name: signing_in.headers[name] for name in CREDENTIAL_HEADERS if name in signing_in.headers}
+            principals[framework] = Principal(headers, secrets)
+        yield Services(auth, request.param == "cors", base_urls, principals, identity_provider)
+
+
+CREDENTIAL_HEADERS = ("Authorization", "Cookie", "X-CSRF-Token", "X-API-Key")
+
+
+def answers_of(project: Path) -> dict[str, Any]:
+    answers: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return answers
+
+
+def must_run(project: Path, command: list[str], env: dict[str, str]) -> str:
+    """Run one of the project's commands as its README says (`uv run ...`); its output."""
+    result = run([tool("uv"), "run", "--frozen", *command], cwd=project, env={**os.environ, **env})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def client(base_url: str) -> httpx.Client:
@@ -380,26 +654,28 @@ def client(base_url: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
 
 
-def test_same_answer_to_every_request(servers: dict[str, str]) -> None:
+def test_same_answer_to_every_request(servers: Services) -> None:
     found: dict[str, list[str]] = {}
-    with client(servers["fastapi"]) as fastapi, client(servers["flask"]) as flask:
-        for case in CASES:
-            if problems := differences(case, exchange(fastapi, case), exchange(flask, case)):
+    fastapi_principal, flask_principal = (servers.principals[name] for name in FRAMEWORKS)
+    with client(servers.base_urls["fastapi"]) as fastapi, client(servers.base_urls["flask"]) as flask:
+        origin = ORIGIN if servers.cors else None
+        for case in CASES + auth_cases(servers.auth, servers.identity_provider):
+            answers = exchange(fastapi, case, fastapi_principal, origin), exchange(flask, case, flask_principal, origin)
+            if problems := differences(case, *answers):
                 found[str(case)] = problems
 
     assert not found, "\n".join(f"{case}\n    " + "\n    ".join(problems) for case, problems in found.items())
 
 
-def test_same_openapi_document(servers: dict[str, str]) -> None:
-    fastapi, flask = (httpx.get(f"{servers[name]}/openapi.json", timeout=30).json() for name in FRAMEWORKS)
+def test_same_openapi_document(servers: Services) -> None:
+    fastapi, flask = (httpx.get(f"{servers.base_urls[name]}/openapi.json", timeout=30).json() for name in FRAMEWORKS)
 
     assert normalise_openapi(flask) == normalise_openapi(fastapi)
 
 
-def test_same_cross_origin_decisions(servers: dict[str, str]) -> None:
+def test_same_cross_origin_decisions(servers: Services) -> None:
     """With CORS_ORIGINS set, both grant what `CROSS_ORIGIN` says; without it, neither grants anything."""
-    with client(servers["fastapi"]) as fastapi, client(servers["flask"]) as flask:
+    with client(servers.base_urls["fastapi"]) as fastapi, client(servers.base_urls["flask"]) as flask:
         decisions = {request: (request.send(fastapi), request.send(flask)) for request in CROSS_ORIGIN}
 
-    cors_on = servers["cors"] == "cors"
-    assert decisions == {request: request.granted if cors_on else (False, False) for request in CROSS_ORIGIN}
+    assert decisions == {request: request.granted if servers.cors else (False, False) for request in CROSS_ORIGIN}

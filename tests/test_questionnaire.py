@@ -8,7 +8,7 @@ import pytest
 import yaml
 from pytest_copie.plugin import Copie
 
-from .conftest import PROJECT_NAME, run
+from .conftest import PROJECT_NAME, run, tool
 
 
 def copier_copy(template_source: Path, destination: Path, *answers: str, **env: str) -> tuple[int, str]:
@@ -70,6 +70,7 @@ def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
         ("project_slug=flask", "project_slug", "would shadow a module"),
         ("project_slug=json", "project_slug", "would shadow a module"),
         ("project_slug=class", "project_slug", "would shadow a module"),
+        ("project_slug=dotenv", "project_slug", "would shadow a module"),  # imported by a dependency only
         ("project_name= ", "project_name", "must not be empty"),
         ("author_email=not-an-email", "author_email", "must be an e-mail address"),
         ("author_email=a@b", "author_email", "must be an e-mail address"),
@@ -121,9 +122,47 @@ def test_copy_starts_a_git_repository(template_source: Path, tmp_path: Path) -> 
         GIT_AUTHOR_EMAIL="test@example.com",
         GIT_COMMITTER_NAME="Test",
         GIT_COMMITTER_EMAIL="test@example.com",
+        PATH=f"{Path(tool('uv')).parent}{os.pathsep}{os.environ['PATH']}",
     )
 
     assert code == 0, output
-    log = run(["git", "log", "--oneline"], cwd=tmp_path / "svc")
+    project = tmp_path / "svc"
+    log = run(["git", "log", "--oneline"], cwd=project)
     assert "Generate project from template" in log.stdout
-    assert run(["git", "status", "--porcelain"], cwd=tmp_path / "svc").stdout == ""
+    assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
+    assert run(["git", "ls-files", "uv.lock"], cwd=project).stdout.strip() == "uv.lock", output
+    current = run([tool("uv"), "lock", "--check", "--offline"], cwd=project)
+    assert current.returncode == 0, f"uv.lock is not current (`uv sync --locked` would fail):\n{current.stderr}"
+
+
+def fake_uv(directory: Path, *, lock_fails: bool = False, python_missing: bool = False) -> str:
+    """A PATH whose `uv` answers as a broken installation would; git and the rest stay available."""
+    directory.mkdir()
+    script = directory / "uv"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = lock ] && {str(lock_fails).lower()}; then echo "error: No solution found" >&2; exit 1; fi\n'
+        f'if [ "$1" = python ] && {str(python_missing).lower()}; then echo "error: No interpreter" >&2; exit 2; fi\n'
+        "exit 0\n"
+    )
+    script.chmod(0o755)
+    return f"{directory}{os.pathsep}{os.environ['PATH']}"
+
+
+def test_a_failing_lock_says_what_failed_and_how_to_retry(template_source: Path, tmp_path: Path) -> None:
+    code, output = copier_copy(template_source, tmp_path / "svc", PATH=fake_uv(tmp_path / "bin", lock_fails=True))
+
+    assert code == 0, output
+    assert "locking dependencies failed: `uv lock --quiet` said:\nerror: No solution found" in output
+    assert "then run `uv lock --quiet`" in output
+    assert "Install uv" not in output
+
+
+def test_a_missing_python_is_named_with_its_install_command(template_source: Path, tmp_path: Path) -> None:
+    code, output = copier_copy(
+        template_source, tmp_path / "svc", "python_version=3.12", PATH=fake_uv(tmp_path / "bin", python_missing=True)
+    )
+
+    assert code == 0, output
+    assert "Python 3.12 (the project's python_version) is not installed" in output
+    assert "`uv python install 3.12`" in output

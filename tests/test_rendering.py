@@ -1,5 +1,6 @@
 """Every supported combination renders a clean project (fast, static checks only)."""
 
+import ast
 import json
 import re
 import tomllib
@@ -77,3 +78,78 @@ def test_combination_renders_clean(template_source: Path, tmp_path: Path, answer
     assert {key: answers_file[key] for key in answers} == answers
     assert answers_file["project_slug"] == SLUG
     assert (project / "src" / SLUG / "web" / "app.py").is_file()
+
+
+FREE_TEXT = [
+    {"project_name": 'Acme "Quote" Shop', "description": 'Says "hi" and back\\slashes \\', "author_name": "O'Brien"},
+    {"project_name": "O'Brien's Zoë", "description": "Zoë's {{ not_jinja }} {% raw %}", "author_name": 'Ann "A" \\'},
+    {"project_name": "日本語サービス", "description": 'ends with a quote"', "author_name": "山田 太郎"},
+]
+
+
+@pytest.mark.parametrize("text", FREE_TEXT, ids=["quotes", "apostrophes-and-braces", "japanese"])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"framework": "fastapi", "deploy": "compose", "ci": "github", "auth": "oidc"},
+        {"framework": "flask", "deploy": "kubernetes", "ci": "gitlab", "auth": "jwt"},
+    ],
+    ids=label,
+)
+def test_free_text_answers_keep_every_file_valid_and_read_as_typed(
+    template_source: Path, tmp_path: Path, answers: Answers, text: dict[str, str]
+) -> None:
+    """Names and descriptions are escaped for each language they land in, never refused for ordinary characters."""
+    project = render(template_source, tmp_path / "project", {**answers, **text})
+    slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+
+    problems = [problem for path in text_files(project) for problem in parse_problems(path, path.read_text())]
+    lint = run([tool("ruff"), "check", "--no-cache", "--output-format", "concise", "."], cwd=project)
+    formatting = run([tool("ruff"), "format", "--no-cache", "--check", "."], cwd=project)
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    package = project / "src" / slug
+
+    assert problems == []
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert formatting.returncode == 0, formatting.stdout + formatting.stderr
+    assert metadata["description"] == text["description"]
+    assert metadata["authors"][0]["name"] == text["author_name"]
+    assert ast.get_docstring(ast.parse((package / "__init__.py").read_text())) == (
+        f"{text['project_name']}: {text['description']}"
+    )
+    assert module_constants(package / "web" / "app.py")["TITLE"] == text["project_name"]
+    assert f"# {text['project_name']}\n\n{text['description']}\n" in (project / "README.md").read_text()
+
+
+def module_constants(path: Path) -> dict[str, object]:
+    """The module-level `NAME = <literal>` assignments of a Python file, evaluated safely."""
+    assignments = [node for node in ast.parse(path.read_text()).body if isinstance(node, ast.Assign)]
+    return {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in assignments
+        if isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Constant)
+    }
+
+
+@pytest.mark.parametrize(
+    ("license_answer", "first_line", "expression"),
+    [
+        ("Proprietary", "Copyright (c) ", "LicenseRef-Proprietary"),
+        ("MIT", "MIT License", "MIT"),
+        ("Apache-2.0", "Apache License", "Apache-2.0"),
+        ("BSD-3-Clause", "BSD 3-Clause License", "BSD-3-Clause"),
+    ],
+)
+def test_the_license_answer_writes_license_and_pyproject(
+    template_source: Path, tmp_path: Path, license_answer: str, first_line: str, expression: str
+) -> None:
+    project = render(template_source, tmp_path / "project", {"license": license_answer, "author_name": "Ada"})
+
+    license_text = (project / "LICENSE").read_text()
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert license_text.strip().startswith(first_line)
+    assert "Ada" in license_text or license_answer == "Apache-2.0"
+    assert (metadata["license"], metadata["license-files"]) == (expression, ["LICENSE"])
+    private = "Private :: Do Not Upload" in metadata.get("classifiers", [])
+    assert private == (license_answer == "Proprietary")
+    assert "!LICENSE" in (project / ".dockerignore").read_text().splitlines(), "the image build needs LICENSE"

@@ -17,4 +17,7 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int, reload
         log_level=settings.log_level.lower(),
         proxy_headers=True,
         timeout_graceful_shutdown=20,
+        # The supervisor kills a worker that misses a health ping for this long (default 5 s): a worker still
+        # importing its app on a busy host would be killed and restarted forever.
+        timeout_worker_healthcheck=30,
     )
