@@ -22,6 +22,7 @@ every answer, is checked in each rendered project; test_rendering.py checks its 
 
 import json
 import re
+import shutil
 import tomllib
 from collections.abc import Iterator
 from functools import cache
@@ -34,7 +35,7 @@ from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from .combinations import CHOICES, DEEP, PYTHON_VERSIONS, SUPPORTED, Answers
-from .conftest import PROJECT_NAME, REPO, SLUG, render, run, tool
+from .conftest import PROJECT_NAME, REPO, SLUG, missing, render, run, tool
 from .deploy_guide import deploy_guide_problems
 from .manifests import kustomize_build, pod_specs
 from .postgres import DRIVERS
@@ -382,7 +383,6 @@ def smoke_test_problems(project: Path, answers: Answers) -> list[str]:
 def github_problems(project: Path, answers: Answers) -> list[str]:
     path = project / ".github" / "workflows" / "ci.yml"
     problems = schema_problems("vendor.github-workflows", path)
-    problems += schema_problems("vendor.dependabot", project / ".github" / "dependabot.yml")
     workflow = yaml.safe_load(path.read_text())
     jobs = workflow["jobs"]
     steps = [step for job in jobs.values() for step in job.get("steps", [])]
@@ -696,6 +696,37 @@ def test_deployment_files_are_valid(template_source: Path, tmp_path: Path, answe
     if present != expected:
         problems.append(f"deployment files of other answers were written: {sorted(present - expected)}")
     assert problems == []
+
+
+# Renovate ----------------------------------------------------------------------------------------------------
+
+RENOVATE = "renovate@39"  # the newest major release that runs on Node 20 (Renovate 40 needs Node 22)
+
+
+@pytest.fixture(scope="session")
+def renovate_validator() -> Path:
+    """Renovate's config validator, installed once per machine (400 MB of npm packages)."""
+    npm = shutil.which("npm") or missing("npm (Node.js)", "`apt-get install npm` (Debian)")
+    prefix = Path.home() / ".cache" / "python-service-template" / RENOVATE
+    validator = prefix / "node_modules" / ".bin" / "renovate-config-validator"
+    if validator.exists():
+        return validator
+    installed = run([npm, "install", "--prefix", prefix, "--silent", "--no-audit", "--no-fund", RENOVATE])
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    return validator
+
+
+@pytest.mark.deep
+def test_renovate_configuration_passes_renovates_own_validator(
+    renovate_validator: Path, template_source: Path, tmp_path: Path
+) -> None:
+    project = render(template_source, tmp_path / "project", SUPPORTED[0])
+    checked = run([renovate_validator, "--strict", project / "renovate.json"])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    rules = json.loads((project / "renovate.json").read_text())["packageRules"]
+    grouped = {manager for rule in rules if "groupName" in rule for manager in rule["matchManagers"]}
+    # Template releases, the uv lock, the base images and the pinned CI versions of every ci answer.
+    assert grouped >= {"copier", "pep621", "dockerfile", "github-actions", "gitlabci"}
 
 
 # DEPLOY.md's commands against the manifests, for every answer that changes either -------------------------
