@@ -71,6 +71,16 @@ def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
         ("project_slug=json", "project_slug", "would shadow a module"),
         ("project_slug=class", "project_slug", "would shadow a module"),
         ("project_slug=dotenv", "project_slug", "would shadow a module"),  # imported by a dependency only
+        ("project_slug=../escape", "project_slug", "must be a lowercase Python identifier"),
+        ("project_slug=acme/../../escape", "project_slug", "must be a lowercase Python identifier"),
+        ("project_slug=acme;touch pwned", "project_slug", "must be a lowercase Python identifier"),
+        ("project_slug=$(id)", "project_slug", "must be a lowercase Python identifier"),
+        ("project_slug=\u0430cme", "project_slug", "must be a lowercase Python identifier"),  # Cyrillic a
+        ("project_slug=acmé", "project_slug", "must be a lowercase Python identifier"),
+        ("project_slug=", "project_slug", "must be a lowercase Python identifier"),
+        ("project_name=Acme\nInventory", "project_name", "must be one line of text"),
+        ("description=two\nlines", "description", "must be one line of text"),
+        ("author_name=\x1b[31mred", "author_name", "must be one line of text"),
         ("project_name= ", "project_name", "must not be empty"),
         ("author_email=not-an-email", "author_email", "must be an e-mail address"),
         ("author_email=a@b", "author_email", "must be an e-mail address"),
@@ -88,7 +98,7 @@ def test_invalid_answer_fails_and_writes_nothing(
     assert code != 0
     assert f"'{question}'" in output
     assert message in output
-    assert not destination.exists()
+    assert list(tmp_path.iterdir()) == [], "nothing may be written, inside the destination or beside it"
 
 
 def test_flask_with_async_database_is_refused_with_its_reason(template_source: Path, tmp_path: Path) -> None:
