@@ -223,8 +223,9 @@ def dockerfile_problems(project: Path, answers: Answers) -> list[str]:
         problems.append(f"hadolint: {lint.stdout}{lint.stderr}")
     steps = instructions((project / "Dockerfile").read_text())
     arguments = {name: [args for kind, args in steps if kind == name] for name in {kind for kind, _ in steps}}
-    if steps[0] != ("ARG", f"PYTHON_IMAGE=python:{answers['python_version']}-slim"):
-        problems.append(f"the first instruction must be ARG PYTHON_IMAGE=python:<version>-slim, not {steps[0]}")
+    image = answers.get("python_image", f"python:{answers['python_version']}-slim")
+    if steps[0] != ("ARG", f"PYTHON_IMAGE={image}"):
+        problems.append(f"the first instruction must be ARG PYTHON_IMAGE={image}, not {steps[0]}")
     if [args.split()[0] for args in arguments["FROM"]] != ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]:
         problems.append(f"two stages, both on ${{PYTHON_IMAGE}}: {arguments['FROM']}")
     if not any(

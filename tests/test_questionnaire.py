@@ -84,6 +84,8 @@ def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
         ("project_name= ", "project_name", "must not be empty"),
         ("author_email=not-an-email", "author_email", "must be an e-mail address"),
         ("author_email=a@b", "author_email", "must be an e-mail address"),
+        ("code_owners=@acme/platform not-an-owner", "code_owners", "must be @user, @org/team or an e-mail"),
+        ("python_image=python 3.13", "python_image", "must be an image reference"),
         ("python_version=3.9", "python_version", "Invalid choice"),
         ("database=mysql", "database", "Invalid choice"),
     ],
