@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from . import test_parity
-from .conftest import run, tool
+from .conftest import missing, run, tool
 from .credentials import PASSWORD
 from .test_parity import Services
 
@@ -136,7 +136,7 @@ def npm_tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """openapi-typescript and tsc, installed from the npm registry into a directory of the test run."""
     npm = shutil.which("npm")
     if npm is None:
-        pytest.fail("`npm` is not installed (with Node 20 or newer): .ci/run installs it")
+        missing("npm (with Node 20 or newer)", "`apt-get install nodejs npm` (Debian)")
     prefix = tmp_path_factory.mktemp("npm")
     installed = run([npm, "install", "--prefix", prefix, "--no-audit", "--no-fund", "--silent", *NPM_PACKAGES])
     assert installed.returncode == 0, installed.stdout + installed.stderr
