@@ -1,8 +1,9 @@
-"""Finish a fresh copy: lock the dependencies and start a git repository.
+"""Finish a fresh copy: lock the dependencies, export the OpenAPI document and start a git repository.
 
 Copier runs this once, after `copier copy` (never on update), inside the new project, with the project's
-Python version as argument. Each step needs a tool. When the tool is missing or the step fails, the step is
-skipped with a message that says what went wrong and the command that fixes it; generation itself never fails.
+Python version and package name as arguments. Each step needs a tool. When the tool is missing or the step
+fails, the step is skipped with a message that says what went wrong and the command that fixes it;
+generation itself never fails.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def run(step: str, command: list[str], fix: str) -> bool:
     return True
 
 
-def check_python(version: str) -> None:
+def check_python(version: str) -> bool:
     """`uv run` needs the project's Python; say so now rather than when the first command fails."""
     found = subprocess.run(["uv", "python", "find", "--no-project", version], capture_output=True, check=False)
     if found.returncode != 0:
@@ -37,16 +38,23 @@ def check_python(version: str) -> None:
             f"Python {version} (the project's python_version) is not installed, and `uv run` needs it."
             f" Install it with `uv python install {version}` (or your system's packages) before the next steps."
         )
+        return False
+    return True
 
 
-def main(python_version: str) -> None:
+def main(python_version: str, slug: str) -> None:
     locked = run(
         "locking dependencies",
         ["uv", "lock", "--quiet"],
         "Install uv (https://docs.astral.sh/uv/getting-started/installation/), then run `uv lock` in the project.",
     )
-    if locked:
-        check_python(python_version)
+    if locked and check_python(python_version):
+        # The API contract, committed with the code: the project's tests fail when the two differ.
+        run(
+            "writing openapi.json",
+            ["uv", "run", "--frozen", "--quiet", slug, "openapi", "--output", "openapi.json"],
+            f"Run `uv run {slug} openapi --output openapi.json`, then commit openapi.json.",
+        )
     if run("git init", ["git", "init", "--quiet", "--initial-branch", "main"], "Install git, then run `git init`."):
         run("git add", ["git", "add", "--all"], "Run `git add --all` yourself.")
         run(
@@ -57,4 +65,4 @@ def main(python_version: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

@@ -66,6 +66,7 @@ def test_switching_framework_keeps_domain_code_and_passes_tests(released_templat
     git(project, "init", "--quiet", "--initial-branch", "main")
     domain_items = project / "src" / SLUG / "domain" / "items.py"
     domain_items.write_text(domain_items.read_text() + TEAM_CODE)
+    export_openapi(project)  # as the post-copy hook does: the FastAPI project's contract is committed
     commit_all(project, "Generated, plus the team's own code")
 
     copier.run_update(
@@ -136,8 +137,14 @@ def test_changing_the_auth_answer_upgrades_the_database_and_keeps_its_rows(
     with serve_briefly(project) as base_url:
         login = httpx.post(f"{base_url}/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
         assert login.status_code == 200, login.text  # the account made under jwt now signs in to a session
+    export_openapi(project)  # the auth routes changed: the README's way to update the committed contract
     tests = run([tool("uv"), "run", "--frozen", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
     assert tests.returncode == 0, tests.stdout[-4000:]
+
+
+def export_openapi(project: Path) -> None:
+    exported = run([tool("uv"), "run", SLUG, "openapi", "--output", "openapi.json"], cwd=project)
+    assert exported.returncode == 0, exported.stderr
 
 
 def conflict_markers(project: Path) -> list[str]:
