@@ -68,6 +68,7 @@ SIGNIFICANT_HEADERS = (
     "access-control-allow-credentials",
     "set-cookie",
     "cache-control",
+    "link",
 )
 TIMESTAMP = re.compile(rb'"(created_at|updated_at)":"([^"]*)"')
 # Secrets each service makes for itself: equal in shape, never in value.
@@ -217,6 +218,8 @@ CASES = [
     Case("GET", "/items", 200),
     Case("GET", "/items?page=2&per_page=2", 200),
     Case("GET", "/items?page=99&per_page=2", 200),
+    Case("GET", "/items?per_page=1&unknown=x", 200),
+    Case("GET", "/items?page=3&per_page=3", 200),
     Case("GET", "/items/999", 404),
     Case("GET", "/items/2147483647", 404),
     Case("GET", "/items/0", 422),
