@@ -1,18 +1,24 @@
-"""Swagger UI and ReDoc pages with their assets inlined from the `offapi` package: no CDN, works offline."""
+"""Swagger UI and ReDoc pages, and their assets from the `offapi` package (see api_docs.py): no CDN, works offline."""
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
-from offapi import OpenAPITemplate
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
+
+from ..api_docs import ASSETS_PATH, IMMUTABLE, find_asset, redoc_page, swagger_ui_page
 
 
 def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
-    swagger_page = OpenAPITemplate.SWAGGER.value.format(spec_url=openapi_url)
-    redoc_page = OpenAPITemplate.REDOC.value.format(spec_url=openapi_url)
-
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return HTMLResponse(swagger_page)
+        return HTMLResponse(swagger_ui_page(openapi_url))
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return HTMLResponse(redoc_page)
+        return HTMLResponse(redoc_page(openapi_url))
+
+    @app.get(ASSETS_PATH + "/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        asset = find_asset(name)
+        if asset is None:
+            raise HTTPException(404)
+        return Response(asset.content, media_type=asset.media_type, headers={"Cache-Control": IMMUTABLE})
