@@ -1,7 +1,10 @@
-"""The docs pages render in headless Chromium with the network off: their assets are served by the service."""
+"""The docs pages render in headless Chromium with the network off: their assets are served by the service,
+which the browser caches."""
 
 import os
+import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.deep]
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "build/screenshots"))
 # Every host name resolves to nothing except loopback, and no proxy may be discovered: the network is off.
 OFFLINE = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--no-proxy-server"]
+# The access log's line for each asset the service served.
+ASSET_REQUEST = re.compile(r"GET (/docs/assets/[^ ]+) 200")
 QUIET = [
     "--headless",
     "--no-sandbox",
@@ -44,12 +49,16 @@ def test_docs_page_renders_offline(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     screenshot = (SCREENSHOTS / f"{framework}-{page}.png").resolve()
 
-    with serving(project, [tool("uv"), "run", "--frozen", SLUG, "serve"], {}) as base_url:
+    with serving(project, [tool("uv"), "run", "--frozen", SLUG, "serve"], {"LOG_LEVEL": "INFO"}) as base_url:
         wait = ["--virtual-time-budget=15000", "--window-size=1280,1600"]
-        dom = chromium(*wait, "--dump-dom", f"{base_url}/{page}", profile=tmp_path / "profile-dom")
-        chromium(*wait, f"--screenshot={screenshot}", f"{base_url}/{page}", profile=tmp_path / "profile-shot")
+        # One profile for both loads: the second finds the assets in the browser's cache.
+        dom = chromium(*wait, "--dump-dom", f"{base_url}/{page}", profile=tmp_path / "profile")
+        chromium(*wait, f"--screenshot={screenshot}", f"{base_url}/{page}", profile=tmp_path / "profile")
+    served = Counter(ASSET_REQUEST.findall((project / "server.log").read_text()))
 
     assert rendered_marker in dom, f"{page} did not render its operations (screenshot: {screenshot})"
     assert "/items/{item_id}" in dom
     assert screenshot.stat().st_size > 10_000
+    assert served, f"{page} loaded no script or style from the service"
+    assert set(served.values()) == {1}, f"assets fetched again by the second load, not cached: {served}"
     print(f"screenshot: {screenshot}")

@@ -69,6 +69,7 @@ SIGNIFICANT_HEADERS = (
     "access-control-allow-credentials",
     "set-cookie",
     "cache-control",
+    "link",
 )
 TIMESTAMP = re.compile(rb'"(created_at|updated_at)":"([^"]*)"')
 # Secrets each service makes for itself: equal in shape, never in value.
@@ -121,7 +122,10 @@ CASES = [
     Case("GET", "/health/ready", 200),
     Case("GET", "/health/live?unknown=1", 200),
     Case("GET", "/docs", 200),
-    Case("GET", "/redoc", 200),
+    Case("GET", "/redoc", 200),  # the same bytes: the same asset URLs, named by their content
+    Case("GET", "/docs/assets/redoc.js", 404),
+    Case("GET", "/docs/assets/", 404),
+    Case("POST", "/docs/assets/redoc.js", 405),
     Case("GET", "/openapi.json", 200, compare_body=False),  # compared by test_same_openapi_document
     # Unknown routes, trailing and doubled slashes, wrong methods
     Case("GET", "/", 404),
@@ -171,6 +175,17 @@ CASES = [
     send_raw("POST", "/items", 201, b'{"name": "Merge", "price": 1}', "application/merge-patch+json"),
     send_raw("POST", "/items", 201, b'\xef\xbb\xbf{"name": "BOM", "price": 1}', JSON),
     send_raw("POST", "/items", 201, '{"name": "UTF-16", "price": 1}'.encode("utf-16"), JSON),
+    # Prices are amounts to the cent (NUMERIC(12, 2)), answered as JSON numbers
+    send_json("POST", "/items", 201, {"name": "Cents", "price": 0.1}),
+    send_json("POST", "/items", 201, {"name": "Most", "price": 9999999999.99}),
+    send_json("POST", "/items", 201, {"name": "String", "price": "12.50"}),
+    send_json("POST", "/items", 422, {"name": "Lamp", "price": -0.01}),
+    send_json("POST", "/items", 422, {"name": "Lamp", "price": 1.005}),
+    send_json("POST", "/items", 422, {"name": "Lamp", "price": "12.345"}),
+    send_json("POST", "/items", 422, {"name": "Lamp", "price": 0.1 + 0.2}),
+    send_json("POST", "/items", 422, {"name": "Lamp", "price": 10_000_000_000}),
+    send_json("POST", "/items", 422, {"name": "Lamp", "price": 1e-7}),
+    send_raw("POST", "/items", 422, b'{"name": "Lamp", "price": -Infinity}', JSON),
     # Invalid bodies
     send_json("POST", "/items", 422, {"name": "", "price": -1, "colour": "red"}),
     send_json("POST", "/items", 422, {}),
@@ -207,6 +222,8 @@ CASES = [
     Case("GET", "/items", 200),
     Case("GET", "/items?page=2&per_page=2", 200),
     Case("GET", "/items?page=99&per_page=2", 200),
+    Case("GET", "/items?per_page=1&unknown=x", 200),
+    Case("GET", "/items?page=3&per_page=3", 200),
     Case("GET", "/items/999", 404),
     Case("GET", "/items/2147483647", 404),
     Case("GET", "/items/0", 422),
@@ -228,6 +245,9 @@ CASES = [
     send_json("PATCH", "/items/1", 200, {}),
     send_json("PATCH", "/items/1", 422, {"name": None}),
     send_json("PATCH", "/items/1", 422, {"price": None, "colour": "red"}),
+    send_json("PATCH", "/items/1", 422, {"name": None, "description": None, "price": None}),
+    send_json("PATCH", "/items/1", 422, {"price": 1.999}),
+    send_json("PATCH", "/items/1", 200, {"price": "7.10"}),
     send_json("PATCH", "/items/999", 404, {"price": 1}),
     send_json("PATCH", "/items/999", 422, {"price": -1}),
     send_json("PATCH", "/items/abc", 422, {"name": None, "colour": "red"}),  # path and body errors together

@@ -1,29 +1,34 @@
-"""The OpenAPI document, and Swagger UI and ReDoc pages with their assets inlined from `offapi`: no CDN."""
+"""The OpenAPI document, and Swagger UI and ReDoc pages with their assets from `offapi` (see api_docs.py): no CDN."""
 
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
-from offapi import OpenAPITemplate
+from starlette.exceptions import HTTPException
 
+from ..api_docs import ASSETS_PATH, IMMUTABLE, find_asset, redoc_page, swagger_ui_page
 from ..openapi import document_bytes
 
 
 def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
-    swagger_page = OpenAPITemplate.SWAGGER.value.format(spec_url=openapi_url)
-    redoc_page = OpenAPITemplate.REDOC.value.format(spec_url=openapi_url)
-
     @app.get(openapi_url, include_in_schema=False)
     async def openapi() -> Response:
         return Response(document_bytes(openapi_document(app)), media_type="application/json")
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return HTMLResponse(swagger_page)
+        return HTMLResponse(swagger_ui_page(openapi_url))
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return HTMLResponse(redoc_page)
+        return HTMLResponse(redoc_page(openapi_url))
+
+    @app.get(ASSETS_PATH + "/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        asset = find_asset(name)
+        if asset is None:
+            raise HTTPException(404)
+        return Response(asset.content, media_type=asset.media_type, headers={"Cache-Control": IMMUTABLE})
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
