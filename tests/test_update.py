@@ -3,6 +3,8 @@
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -26,6 +28,17 @@ TEAM_CODE = '''
 def describe(item: ItemRead) -> str:
     """The team's own domain code, which a framework switch must keep."""
     return f"{item.name} at {item.price}"
+'''
+TEAM_ASYNC_MODULE = '''"""The team's own async code, which a switch to sync leaves for the team to convert."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .items import list_items
+
+
+async def count_items(session: AsyncSession, owner_id: int) -> int:
+    page = await list_items(session, owner_id=owner_id, page=1, per_page=1)
+    return page.total
 '''
 
 
@@ -51,36 +64,71 @@ def released_template(template_source: Path, tmp_path: Path) -> Path:
     return repository
 
 
+def project_files(project: Path) -> dict[str, bytes]:
+    """Every file of the project outside `.git`, by relative path."""
+    return {
+        str(path.relative_to(project)): path.read_bytes()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
+
+
+def copier_update_command(project: Path, *answers: str) -> subprocess.CompletedProcess[str]:
+    """`copier update` as users type it (README), with the post-copy step skipped."""
+    data = [f"--data={answer}" for answer in answers]
+    command = [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--skip-tasks", *data]
+    return run(command, cwd=project, env={**os.environ, **GIT_IDENTITY})
+
+
 @pytest.mark.deep
-def test_switching_framework_keeps_domain_code_and_passes_tests(released_template: Path, tmp_path: Path) -> None:
+def test_switching_framework_refuses_a_silent_db_style_change_then_keeps_domain_code(
+    released_template: Path, tmp_path: Path
+) -> None:
+    """From the default project (FastAPI, async), `-d framework=flask` alone would turn db_style into sync
+    under the team's async code: Copier stops and changes nothing; with `-d db_style=sync` it switches, and
+    the type checker points at the team code that must be converted."""
     project = tmp_path / "service"
     copier.run_copy(
         f"git+file://{released_template}",
         project,
-        data={"project_name": PROJECT_NAME, "framework": "fastapi", "db_style": "sync"},
+        data={"project_name": PROJECT_NAME},
         defaults=True,
         unsafe=True,
         skip_tasks=True,
         quiet=True,
     )
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["db_style"] == "async"
     git(project, "init", "--quiet", "--initial-branch", "main")
-    domain_items = project / "src" / SLUG / "domain" / "items.py"
-    domain_items.write_text(domain_items.read_text() + TEAM_CODE)
+    domain = project / "src" / SLUG / "domain"
+    (domain / "items.py").write_text((domain / "items.py").read_text() + TEAM_CODE)
+    (domain / "stock_report.py").write_text(TEAM_ASYNC_MODULE)
     export_openapi(project)  # as the post-copy hook does: the FastAPI project's contract is committed
     commit_all(project, "Generated, plus the team's own code")
+    before = project_files(project)
 
-    copier.run_update(
-        project, data={"framework": "flask"}, defaults=True, overwrite=True, unsafe=True, skip_tasks=True, quiet=True
-    )
+    refused = copier_update_command(project, "framework=flask")
+
+    assert refused.returncode != 0
+    assert "'framework'" in refused.stderr
+    assert "db_style=async" in refused.stderr
+    assert "-d framework=flask -d db_style=sync" in refused.stderr
+    assert git(project, "status", "--porcelain") == ""
+    assert project_files(project) == before
+
+    update(project, framework="flask", db_style="sync")
 
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    assert answers["framework"] == "flask"
-    assert TEAM_CODE in domain_items.read_text()
+    assert (answers["framework"], answers["db_style"]) == ("flask", "sync")
+    assert TEAM_CODE in (domain / "items.py").read_text()
+    assert (domain / "stock_report.py").read_text() == TEAM_ASYNC_MODULE
     assert "from flask" in (project / "src" / SLUG / "web" / "app.py").read_text()
     assert "fastapi" not in (project / "pyproject.toml").read_text()
-    assert not conflict_markers(project), "the update left conflicts"
     synced = run([tool("uv"), "sync", "--quiet"], cwd=project)
     assert synced.returncode == 0, synced.stderr
+    typed = run([tool("uv"), "run", "--frozen", "mypy", "src"], cwd=project)
+    assert typed.returncode != 0
+    flagged = {line.split(":", 1)[0] for line in typed.stdout.splitlines() if ": error:" in line}
+    assert flagged == {f"src/{SLUG}/domain/stock_report.py"}, typed.stdout
     tests = run([tool("uv"), "run", "--frozen", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
     assert tests.returncode == 0, tests.stdout[-4000:]
 
