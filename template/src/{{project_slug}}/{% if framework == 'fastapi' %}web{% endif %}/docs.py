@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 
 from ..api_docs import ASSETS_PATH, IMMUTABLE, find_asset, redoc_page, swagger_ui_page
 from ..openapi import document_bytes
+from ..security_headers import CONTENT_SECURITY_POLICY, docs_policy
 
 
 def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
@@ -17,11 +18,11 @@ def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return HTMLResponse(swagger_ui_page(openapi_url))
+        return docs_page(swagger_ui_page(openapi_url))
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return HTMLResponse(redoc_page(openapi_url))
+        return docs_page(redoc_page(openapi_url))
 
     @app.get(ASSETS_PATH + "/{name}", include_in_schema=False)
     async def docs_asset(name: str) -> Response:
@@ -29,6 +30,10 @@ def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
         if asset is None:
             raise HTTPException(404)
         return Response(asset.content, media_type=asset.media_type, headers={"Cache-Control": IMMUTABLE})
+
+
+def docs_page(page: str) -> HTMLResponse:
+    return HTMLResponse(page, headers={CONTENT_SECURITY_POLICY: docs_policy(page)})
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:

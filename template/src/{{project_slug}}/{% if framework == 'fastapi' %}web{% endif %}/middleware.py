@@ -7,6 +7,7 @@ responses. CORS sits between the two, so that a page may read those answers too.
 
 import logging
 import time
+from collections.abc import Mapping
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -23,8 +24,9 @@ logger = logging.getLogger(__name__)
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, security_headers: Mapping[str, str]) -> None:
         self.app = app
+        self.security_headers = security_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,7 +43,8 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
-                headers["X-Content-Type-Options"] = "nosniff"
+                for name, value in self.security_headers.items():
+                    headers.setdefault(name, value)
             await send(message)
 
         try:

@@ -6,6 +6,9 @@ error pages included, because Flask turns every error into a response first (see
 
 import logging
 import time
+from collections.abc import Mapping
+from contextlib import suppress
+from functools import partial
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
@@ -14,6 +17,10 @@ from ..logs import request_id_var
 from ..request_ids import REQUEST_ID_HEADER, request_id_from
 
 MAX_BODY_BYTES = 1024 * 1024
+# A body the app left unread (an oversized one, or one sent to a refused request) is read and dropped up
+# to this size before the answer goes out: closing a socket with unread bytes resets the connection, which
+# can destroy the answer on its way. A longer body makes the server close the connection (server.py).
+DRAIN_LIMIT_BYTES = 8 * MAX_BODY_BYTES
 
 # Werkzeug answers HEAD on every GET route and Flask answers OPTIONS on every route;
 # the API declares neither, so both are refused, except for CORS preflight requests.
@@ -22,14 +29,15 @@ UNDECLARED_METHODS = frozenset({"HEAD", "OPTIONS"})
 logger = logging.getLogger(__name__)
 
 
-def install_request_hooks(app: Flask) -> None:
+def install_request_hooks(app: Flask, security_headers: Mapping[str, str]) -> None:
     # Werkzeug reads a body sent without Content-Length up to MAX_CONTENT_LENGTH, then stops without an
     # error: one byte more lets `validation` tell a body over the limit from one that ends at it.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
     app.before_request(_start)
     app.before_request(_refuse_large_body)
     app.before_request(_refuse_undeclared_methods)
-    app.after_request(_finish)
+    app.after_request(partial(_finish, security_headers))
+    app.teardown_request(_drain_unread_body)
     app.teardown_request(_forget)
 
 
@@ -58,9 +66,10 @@ def _is_cors_preflight() -> bool:
     return "Origin" in request.headers and "Access-Control-Request-Method" in request.headers
 
 
-def _finish(response: Response) -> Response:
+def _finish(security_headers: Mapping[str, str], response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.request_id
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    for name, value in security_headers.items():
+        response.headers.setdefault(name, value)
     logger.info(
         "%s %s %s",
         request.method,
@@ -69,6 +78,17 @@ def _finish(response: Response) -> Response:
         extra={"duration_ms": round((time.perf_counter() - g.started) * 1000, 2)},
     )
     return response
+
+
+def _drain_unread_body(_error: BaseException | None) -> None:
+    """Read what is left of the body (Flask runs this before the server sends the answer)."""
+    if not request.environ.get("wsgi.input_terminated"):
+        return  # the server's stream may not end with the body: reading on could wait for the next request
+    stream = request.environ["wsgi.input"]
+    left = DRAIN_LIMIT_BYTES
+    with suppress(OSError):  # the client went away: nothing is left to answer
+        while left > 0 and (chunk := stream.read(min(left, 64 * 1024))):
+            left -= len(chunk)
 
 
 def _forget(_error: BaseException | None) -> None:

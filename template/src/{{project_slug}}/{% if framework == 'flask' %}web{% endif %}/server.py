@@ -5,10 +5,12 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.http.message import Request
 from gunicorn.workers.base import Worker
 
 from ..settings import Settings
 from .database import database
+from .hooks import DRAIN_LIMIT_BYTES
 
 
 def run_server(settings: Settings, *, host: str, port: int, workers: int, reload: bool) -> None:
@@ -25,6 +27,7 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int, reload
         "loglevel": settings.log_level.lower(),
         "control_socket_disable": True,  # a socket in $HOME that every gunicorn on the machine would share
         "worker_exit": _close_database,
+        "pre_request": _close_after_long_bodies,
     }
     _Gunicorn(settings, options).run()
 
@@ -57,3 +60,11 @@ def _close_database(_arbiter: Arbiter, worker: Worker) -> None:
     app = getattr(worker, "wsgi", None)  # absent when the worker failed to load the app
     if isinstance(app, Flask):
         database(app).dispose()
+
+
+def _close_after_long_bodies(_worker: Worker, request: Request) -> None:
+    """Answer `Connection: close` when the body is longer than the app reads to keep the connection open:
+    the client then knows the connection ends with the answer (gunicorn would close it without saying so)."""
+    declared = next((value for name, value in request.headers if name == "CONTENT-LENGTH"), "0")
+    if declared.isdigit() and int(declared) > DRAIN_LIMIT_BYTES:
+        request.must_close = True
