@@ -33,8 +33,9 @@ def security_headers(*, production: bool) -> Mapping[str, str]:
 
 
 def docs_policy(page: str) -> str:
-    """The policy of a docs page: the service's own scripts, the page's inline ones (by hash), inline styles (Swagger UI and ReDoc add
-    them as they render), images and fonts from data URLs, ReDoc's worker, and requests to the service."""
+    """The policy of a docs page: the service's own scripts and the page's inline one (by hash), inline
+    styles (Swagger UI and ReDoc add them as they render), images and fonts from data URLs, ReDoc's worker,
+    and requests to the service."""
     hashes = " ".join(
         f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
         for script in _INLINE_SCRIPT.findall(page)
