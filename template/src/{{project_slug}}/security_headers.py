@@ -36,12 +36,15 @@ def docs_policy(page: str) -> str:
     """The policy of a docs page: the service's own scripts and the page's inline one (by hash), inline
     styles (Swagger UI and ReDoc add them as they render), images and fonts from data URLs, ReDoc's worker,
     and requests to the service."""
-    hashes = " ".join(
-        f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
-        for script in _INLINE_SCRIPT.findall(page)
+    scripts = " ".join(
+        ["'self'"]
+        + [
+            f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
+            for script in _INLINE_SCRIPT.findall(page)
+        ]
     )
     return (
-        f"default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
+        f"default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
         " font-src 'self' data:; connect-src 'self'; worker-src blob:; frame-ancestors 'none';"
         " base-uri 'none'; form-action 'none'"
     )
