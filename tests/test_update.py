@@ -1,10 +1,13 @@
 """`copier update` keeps a project current, and swaps its web framework while keeping the domain code."""
 
+import datetime
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tomllib
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import httpx
 import pytest
 import yaml
 
-from .conftest import PROJECT_NAME, SLUG, run, tool
+from .conftest import PROJECT_NAME, REPO, SLUG, run, tool
 from .credentials import PASSWORD, sign_in
 from .servers import serving
 
@@ -23,12 +26,34 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "Test",
     "GIT_COMMITTER_EMAIL": "test@example.com",
 }
+# A release heading of Keep a Changelog: "## [1.2.0] - 2026-11-23" (or "## [Unreleased]").
+RELEASE_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\](?: - (?P<date>\d{4}-\d{2}-\d{2}))?$", re.MULTILINE)
+CHANGE_KINDS = {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security", "Updating"}
 TEAM_CODE = '''
 
 def describe(item: ItemRead) -> str:
     """The team's own domain code, which a framework switch must keep."""
     return f"{item.name} at {item.price}"
 '''
+TEAM_TEST = """
+
+def test_the_teams_own_case() -> None:
+    assert NEW_ITEM["price"] == 19.5
+"""
+POOL_SIZE_V1 = "    db_pool_size: int = Field(default=10, ge=1, le=100)\n"
+POOL_SIZE_V2 = "    db_pool_size: int = Field(default=20, ge=1, le=100)\n"
+POOL_SIZE_TEAM = "    db_pool_size: int = Field(default=15, ge=1, le=100)\n"
+RELEASE_README_SECTION = "\n## Support\n\nThe platform team answers questions about {{ project_name }}.\n"
+RENAME_MIGRATION = """
+_migrations:
+  - version: v2.0.0
+    when: "{{ _stage == 'before' }}"
+    command:
+      - "{{ _copier_python }}"
+      - "{{ _copier_conf.src_path / 'hooks' / 'rename_answer.py' }}"
+      - author_name
+      - maintainer_name
+"""
 TEAM_ASYNC_MODULE = '''"""The team's own async code, which a switch to sync leaves for the team to convert."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,6 +89,119 @@ def released_template(template_source: Path, tmp_path: Path) -> Path:
     return repository
 
 
+def release_v2(repository: Path) -> None:
+    """Release v2.0.0 of the template repository: a README section, a changed setting, a new file, the
+    `author_name` question renamed `maintainer_name` (with its migration), and a `.env` and CHANGELOG.md of
+    its own that the project's must win over."""
+    readme = repository / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + RELEASE_README_SECTION)
+    settings = repository / "template" / "src" / "{{project_slug}}" / "settings.py.jinja"
+    settings.write_text(settings.read_text().replace(POOL_SIZE_V1, POOL_SIZE_V2, 1))
+    (repository / "template" / "RUNBOOK.md.jinja").write_text("# Runbook of {{ project_name }}\n")
+    (repository / "template" / ".env.jinja").write_text("LOG_LEVEL=INFO\n")
+    (repository / "template" / "CHANGELOG.md").write_text("# Changelog\n")
+    for renamed in (repository / "copier.yml", repository / "template" / "LICENSE.jinja"):
+        renamed.write_text(re.sub(r"\bauthor_name\b", "maintainer_name", renamed.read_text()))
+    with (repository / "copier.yml").open("a") as copier_yml:
+        copier_yml.write(RENAME_MIGRATION)
+    commit_all(repository, "Release 2")
+    git(repository, "tag", "v2.0.0")
+
+
+@pytest.fixture
+def two_releases(released_template: Path) -> Path:
+    """The template repository with releases v1.0.0 (this working tree) and v2.0.0 (see `release_v2`)."""
+    release_v2(released_template)
+    return released_template
+
+
+def copy_release(template: Path, project: Path, release: str, **answers: str) -> None:
+    """A project generated at `release` and committed, as the post-copy step leaves it."""
+    copier.run_copy(
+        f"git+file://{template}",
+        project,
+        data={"project_name": PROJECT_NAME, **answers},
+        vcs_ref=release,
+        defaults=True,
+        unsafe=True,
+        skip_tasks=True,
+        quiet=True,
+    )
+    git(project, "init", "--quiet", "--initial-branch", "main")
+    commit_all(project, f"Generated at {release}")
+
+
+def test_a_new_release_keeps_local_edits_and_shows_collisions_inline(two_releases: Path, tmp_path: Path) -> None:
+    project = tmp_path / "service"
+    copy_release(two_releases, project, "v1.0.0", author_name="Ada Team")
+    domain_items = project / "src" / SLUG / "domain" / "items.py"
+    settings = project / "src" / SLUG / "settings.py"
+    team_edits = {
+        domain_items: domain_items.read_text() + TEAM_CODE,
+        project / "README.md": (project / "README.md").read_text().replace("\n", "\n\nOwned by the Ada team.\n", 1),
+        project / "tests" / "test_items_api.py": (project / "tests" / "test_items_api.py").read_text() + TEAM_TEST,
+        project / "CHANGELOG.md": "# Changelog of the Ada team\n",
+    }
+    for path, text in team_edits.items():
+        path.write_text(text)
+    settings.write_text(settings.read_text().replace(POOL_SIZE_V1, POOL_SIZE_TEAM, 1))
+    commit_all(project, "The team's edits")
+    (project / ".env").write_text("SECRET_KEY=the-teams-own-secret\n")  # git-ignored
+    license_text = (project / "LICENSE").read_bytes()
+
+    copier.run_update(project, defaults=True, overwrite=True, unsafe=True, skip_tasks=True, quiet=True)
+
+    for path, text in team_edits.items():
+        assert text in path.read_text(), path
+    assert (project / ".env").read_text() == "SECRET_KEY=the-teams-own-secret\n"
+    assert (project / "LICENSE").read_bytes() == license_text
+    assert (
+        (project / "README.md").read_text().endswith(RELEASE_README_SECTION.replace("{{ project_name }}", PROJECT_NAME))
+    )
+    assert (project / "RUNBOOK.md").read_text() == f"# Runbook of {PROJECT_NAME}\n"
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (answers["_commit"], answers.get("maintainer_name"), "author_name" in answers) == (
+        "v2.0.0",
+        "Ada Team",
+        False,
+    )
+    assert 'authors = [{ name = "Ada Team"' in (project / "pyproject.toml").read_text()
+    # The setting both changed is the one conflict, inline, and git lists it as unmerged.
+    assert conflict_markers(project) == [f"src/{SLUG}/settings.py"]
+    assert (
+        f"<<<<<<< before updating\n{POOL_SIZE_TEAM}=======\n{POOL_SIZE_V2}>>>>>>> after updating\n"
+        in settings.read_text()
+    )
+    assert git(project, "diff", "--name-only", "--diff-filter=U").split() == [f"src/{SLUG}/settings.py"]
+    assert git(project, "ls-files", "--others", "--exclude-standard").split() == ["RUNBOOK.md"]
+    git(project, "checkout", "--ours", "--", f"src/{SLUG}/settings.py")  # as README says: keep yours
+    assert POOL_SIZE_TEAM in settings.read_text()
+    assert not conflict_markers(project)
+
+
+def test_an_update_that_cannot_run_says_why_and_changes_nothing(two_releases: Path, tmp_path: Path) -> None:
+    project = tmp_path / "service"
+    copy_release(two_releases, project, "v1.0.0")
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "Work in progress.\n")
+    dirty = project_files(project)
+
+    refused = copier_update_command(project)
+
+    assert refused.returncode != 0
+    assert "Destination repository is dirty" in refused.stderr
+    assert project_files(project) == dirty
+    commit_all(project, "Work done")
+    clean = project_files(project)
+
+    missing = copier_update_command(project, "--vcs-ref=v9.9.9")
+
+    assert missing.returncode != 0
+    assert "v9.9.9" in missing.stderr
+    assert project_files(project) == clean
+    assert git(project, "status", "--porcelain") == ""
+
+
 def project_files(project: Path) -> dict[str, bytes]:
     """Every file of the project outside `.git`, by relative path."""
     return {
@@ -73,10 +211,9 @@ def project_files(project: Path) -> dict[str, bytes]:
     }
 
 
-def copier_update_command(project: Path, *answers: str) -> subprocess.CompletedProcess[str]:
+def copier_update_command(project: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     """`copier update` as users type it (README), with the post-copy step skipped."""
-    data = [f"--data={answer}" for answer in answers]
-    command = [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--skip-tasks", *data]
+    command = [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--skip-tasks", *arguments]
     return run(command, cwd=project, env={**os.environ, **GIT_IDENTITY})
 
 
@@ -106,7 +243,7 @@ def test_switching_framework_refuses_a_silent_db_style_change_then_keeps_domain_
     commit_all(project, "Generated, plus the team's own code")
     before = project_files(project)
 
-    refused = copier_update_command(project, "framework=flask")
+    refused = copier_update_command(project, "--data=framework=flask")
 
     assert refused.returncode != 0
     assert "'framework'" in refused.stderr
@@ -199,3 +336,26 @@ def conflict_markers(project: Path) -> list[str]:
     """Files where Copier left an inline conflict (its default mode writes markers, never `.rej` files)."""
     grep = run(["git", "grep", "--untracked", "--files-with-matches", "-E", "^(<<<<<<<|>>>>>>>) "], cwd=project)
     return grep.stdout.split()
+
+
+def test_the_newest_changelog_release_is_the_version_in_pyproject() -> None:
+    """CHANGELOG.md follows Keep a Changelog: an Unreleased section, then releases newest first, each dated,
+    saying what changed and what `copier update` does to a project."""
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    headings = list(RELEASE_HEADING.finditer(changelog))
+    assert headings, "CHANGELOG.md has no release heading"
+    assert headings[0]["version"] == "Unreleased"
+    releases = headings[1:]
+    assert releases, "CHANGELOG.md has no release yet"
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert releases[0]["version"] == version
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", release["version"]) for release in releases)
+    versions = [tuple(map(int, release["version"].split("."))) for release in releases]
+    assert versions == sorted(versions, reverse=True), "releases are not newest first"
+    dates = [datetime.date.fromisoformat(release["date"]) for release in releases]
+    assert dates == sorted(dates, reverse=True)
+    for release, following in zip(releases, [*releases[1:], None], strict=True):
+        body = changelog[release.end() : following.start() if following else None]
+        kinds = set(re.findall(r"^### (.+)$", body, re.MULTILINE))
+        assert kinds <= CHANGE_KINDS, f"{release['version']}: unknown sections {kinds - CHANGE_KINDS}"
+        assert "Updating" in kinds, f"{release['version']} does not say what `copier update` changes"
