@@ -126,7 +126,8 @@ def test_readme_commands_work_verbatim_in_an_empty_home(clone: Path, tmp_path: P
     (home / ".gitconfig").write_text("[user]\n\tname = Ada\n\temail = ada@example.com\n")
     terminal = Terminal(home)
     # The machine's Pythons (uv cannot download one here), as a user's shell would find them.
-    pythons = sorted({str(Path(python_for(version)).parent) for version in ("3.13", "3.12", "3.11")})
+    # Resolved: uv may find each in a virtual environment, whose other commands a newcomer would not have.
+    pythons = sorted({str(Path(python_for(version)).resolve().parent) for version in ("3.13", "3.12", "3.11")})
     terminal.keep_in_profile(f'export PATH="{":".join(pythons)}:$PATH"')
 
     readme = (REPO / "README.md").read_text()
