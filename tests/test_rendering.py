@@ -10,9 +10,11 @@ import pytest
 import yaml
 
 from .combinations import SUPPORTED, Answers, label
-from .conftest import SLUG, render, run, tool
+from .conftest import REPO, SLUG, render, run, tool
 
 LEFTOVER_JINJA = re.compile(r"\{%-?\s*(if|elif|else|endif|for|endfor|set|raw|include)\b|(?<!\$)\{\{\s*[a-z_]|\{#")
+# A Markdown link to a file of the project (not a URL, not an anchor of the same page); the anchor is dropped.
+MARKDOWN_LINK = re.compile(r"\]\((?![a-z]+:|#)([^)#\s]+)")
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".yml", ".yaml", ".json", ".cfg", ".ini", ".txt", ".mako", ".example", ""}
 
 
@@ -44,6 +46,18 @@ def layout_problems(path: Path, text: str) -> list[str]:
     return problems
 
 
+def link_problems(project: Path, path: Path, text: str) -> list[str]:
+    """Relative links of a Markdown file that lead nowhere in the project."""
+    if path.suffix != ".md":
+        return []
+    targets = MARKDOWN_LINK.findall(text)
+    return [
+        f"{path}: links to {target}, which is not there"
+        for target in targets
+        if not (project / path.parent / target).exists()
+    ]
+
+
 def parse_problems(path: Path, text: str) -> list[str]:
     try:
         if path.suffix == ".py":
@@ -68,6 +82,7 @@ def test_combination_renders_clean(template_source: Path, tmp_path: Path, answer
         text = path.read_text()
         problems += layout_problems(path.relative_to(project), text)
         problems += parse_problems(path.relative_to(project), text)
+        problems += link_problems(project, path.relative_to(project), text)
     lint = run([tool("ruff"), "check", "--no-cache", "--output-format", "concise", "."], cwd=project)
     formatting = run([tool("ruff"), "format", "--no-cache", "--check", "."], cwd=project)
     answers_file = yaml.safe_load((project / ".copier-answers.yml").read_text())
@@ -119,6 +134,22 @@ def test_free_text_answers_keep_every_file_valid_and_read_as_typed(
     )
     assert module_constants(package / "web" / "app.py")["TITLE"] == text["project_name"]
     assert f"# {text['project_name']}\n\n{text['description']}\n" in (project / "README.md").read_text()
+
+
+def test_a_postgresql_project_says_what_it_runs_on_in_development(template_source: Path, tmp_path: Path) -> None:
+    project = render(template_source, tmp_path / "project", {"database": "postgresql"})
+
+    readme = (project / "README.md").read_text()
+    development_url = re.search(r"echo 'DATABASE_URL=(\S+)' >> \.env", readme)
+    assert "without `DATABASE_URL`, it uses a SQLite file" in readme
+    assert development_url, "no command that points the service at a development PostgreSQL"
+    assert f"# DATABASE_URL={development_url[1]}\n" in (project / ".env.example").read_text()
+
+
+def test_the_template_readme_links_lead_somewhere() -> None:
+    readme = REPO / "README.md"
+
+    assert link_problems(REPO, Path("README.md"), readme.read_text()) == []
 
 
 def module_constants(path: Path) -> dict[str, object]:
