@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from .combinations import Answers
-from .conftest import REPO, SLUG, python_for, render, run, tool
+from .conftest import SLUG, python_for, render, run, tool
 from .credentials import identity_provider_module, issue_api_key, sign_in
 from .servers import serving
 from .test_parity import ANSWERS, AUTHS, CREDENTIAL_HEADERS, PAIRINGS, SECRET_KEY, answers_of, must_run
@@ -84,9 +84,7 @@ def test_fuzzed_requests_get_documented_answers(
                 issue_api_key=lambda name: issue_api_key(project, name, env),
                 identity_provider=identity_provider,
             )
-            headers = [
-                f"{name}: {signing_in.headers[name]}" for name in CREDENTIAL_HEADERS if name in signing_in.headers
-            ]
+            credentials = {name: signing_in.headers[name] for name in CREDENTIAL_HEADERS if name in signing_in.headers}
         fuzzed = run(
             [
                 tool("st"),
@@ -102,10 +100,10 @@ def test_fuzzed_requests_get_documented_answers(
                 "--workers",
                 "1",
                 "--no-color",
-                *(option for header in headers for option in ("--header", header)),
+                *(option for name, value in credentials.items() for option in ("--header", f"{name}: {value}")),
                 *(option for path in REVOKING.get(answers["auth"], []) for option in ("--exclude-path", path)),
             ],
-            cwd=REPO,
+            cwd=tmp_path,  # where Schemathesis keeps its cache
         )
 
     assert fuzzed.returncode == 0, fuzzed.stdout[-8000:] + fuzzed.stderr[-2000:]
