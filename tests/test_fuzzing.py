@@ -28,7 +28,7 @@ from .credentials import identity_provider_module, issue_api_key, sign_in
 from .servers import serving
 from .test_parity import ANSWERS, AUTHS, CREDENTIAL_HEADERS, PAIRINGS, SECRET_KEY, answers_of, must_run
 
-pytestmark = [pytest.mark.deep, pytest.mark.xdist_group("fuzzing")]
+pytestmark = pytest.mark.deep
 
 # Each framework serves some of the answers, so that both frameworks and all answers are fuzzed.
 FRAMEWORK_OF = {"none": "flask", "jwt": "fastapi", "session": "flask", "api_key": "fastapi", "oidc": "flask"}
