@@ -19,6 +19,12 @@ REPO = Path(__file__).resolve().parent.parent
 TEMPLATE_FILES = ["copier.yml", "hooks", "template"]
 PROJECT_NAME = "Acme Inventory"
 SLUG = "acme_inventory"
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
 
 
 def missing(component: str, install: str) -> NoReturn:
@@ -41,6 +47,23 @@ def tool(name: str) -> str:
 
 def run(command: list[str | Path], cwd: Path | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, **kwargs)
+
+
+def git(cwd: Path, *arguments: str) -> str:
+    result = run(["git", *arguments], cwd=cwd, env={**os.environ, **GIT_IDENTITY})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def tag_release(repository: Path, tag: str) -> Path:
+    """Commit all of `repository` (made a git repository at its first release) and tag it, as a template is
+    released and as Copier finds its versions."""
+    if not (repository / ".git").exists():
+        git(repository, "init", "--quiet", "--initial-branch", "main")
+    git(repository, "add", "--all")
+    git(repository, "commit", "--quiet", "--message", f"Release {tag}")
+    git(repository, "tag", tag)
+    return repository
 
 
 def python_for(version: str) -> str:
@@ -68,11 +91,12 @@ def template_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_template(tmp_path_factory.mktemp("template-source"))
 
 
-def render(template_source: Path, destination: Path, answers: Answers) -> Path:
+def render(template_source: Path | str, destination: Path, answers: Answers, vcs_ref: str | None = None) -> Path:
     copier.run_copy(
         str(template_source),
         destination,
         data={"project_name": PROJECT_NAME, **answers},
+        vcs_ref=vcs_ref,
         defaults=True,
         unsafe=True,
         skip_tasks=True,

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, copy_template, python_for, run
+from .conftest import REPO, copy_template, python_for, run, tag_release
 
 pytestmark = pytest.mark.deep
 
@@ -99,7 +100,7 @@ def wait_until_live(server: subprocess.Popen[bytes]) -> None:
             with urllib.request.urlopen(f"{SERVICE}/health/live", timeout=1):
                 return
         except OSError:
-            subprocess.run(["sleep", "0.2"], check=True)
+            time.sleep(0.2)
     pytest.fail("the service did not answer /health/live within a minute")
 
 
@@ -115,9 +116,7 @@ def clone(tmp_path: Path) -> Path:
     repository = copy_template(tmp_path / "template")
     for file in ("README.md", "LICENSE"):
         (repository / file).write_bytes((REPO / file).read_bytes())
-    for git in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "release"], ["tag", "v1.0.0"]):
-        run(["git", *git], cwd=repository).check_returncode()
-    return repository
+    return tag_release(repository, "v1.0.0")
 
 
 def test_readme_commands_work_verbatim_in_an_empty_home(clone: Path, tmp_path: Path) -> None:

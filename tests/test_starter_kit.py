@@ -3,7 +3,6 @@ overlay template adds the organisation's own files to the same project, each upd
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,23 +10,11 @@ import copier
 import pytest
 import yaml
 
-from .conftest import REPO, copy_template, render, run
+from .conftest import REPO, copy_template, git, render, run, tag_release
 
 ORGANISATION = REPO / "examples" / "organisation" / "answers.yml"
 OVERLAY = REPO / "examples" / "organisation-overlay"
 OVERLAY_ANSWERS = ".copier-answers.acme.yml"
-
-
-def git(cwd: Path, *arguments: str) -> str:
-    return subprocess.run(["git", *arguments], cwd=cwd, check=True, capture_output=True, text=True).stdout
-
-
-def release(repository: Path, tag: str) -> None:
-    if not (repository / ".git").exists():
-        git(repository, "init", "-q", "-b", "main")
-    git(repository, "add", "-A")
-    git(repository, "commit", "-qm", tag)
-    git(repository, "tag", tag)
 
 
 def answers(project: Path, answers_file: str = ".copier-answers.yml") -> dict[str, object]:
@@ -68,23 +55,23 @@ def test_no_code_owners_means_no_codeowners_file(template_source: Path, tmp_path
 def test_the_overlay_and_the_template_update_independently(tmp_path: Path) -> None:
     template = copy_template(tmp_path / "template")
     overlay = Path(shutil.copytree(OVERLAY, tmp_path / "overlay"))
-    release(template, "v1.0.0")
-    release(overlay, "v1.0.0")
+    tag_release(template, "v1.0.0")
+    tag_release(overlay, "v1.0.0")
 
     project = tmp_path / "project"
     render(template, project, {})
     copier.run_copy(str(overlay), project, data={"log_retention_days": 90}, defaults=True, quiet=True)
-    release(project, "generated")
+    tag_release(project, "generated")
     policy = project / "LOGGING_POLICY.md"
     policy.write_text(policy.read_text() + "- Audit logs are kept for a year.\n")
     git(project, "commit", "-qam", "our own rule")
 
     readme = template / "template" / "README.md.jinja"
     readme.write_text(readme.read_text() + "\nReleased twice.\n")
-    release(template, "v2.0.0")
+    tag_release(template, "v2.0.0")
     overlay_policy = overlay / "template" / "LOGGING_POLICY.md.jinja"
     overlay_policy.write_text(overlay_policy.read_text().replace("standard output", "standard output, one per line"))
-    release(overlay, "v2.0.0")
+    tag_release(overlay, "v2.0.0")
 
     copier.run_update(project, defaults=True, overwrite=True, unsafe=True, skip_tasks=True, quiet=True)
     assert git(project, "status", "--porcelain", "--", policy.name, OVERLAY_ANSWERS) == "", "the overlay's files moved"

@@ -16,16 +16,10 @@ import httpx
 import pytest
 import yaml
 
-from .conftest import PROJECT_NAME, REPO, SLUG, run, tool
+from .conftest import GIT_IDENTITY, PROJECT_NAME, REPO, SLUG, git, render, run, tag_release, tool
 from .credentials import PASSWORD, sign_in
 from .servers import serving
 
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-}
 # A release heading of Keep a Changelog: "## [1.2.0] - 2026-11-23" (or "## [Unreleased]").
 RELEASE_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\](?: - (?P<date>\d{4}-\d{2}-\d{2}))?$", re.MULTILINE)
 CHANGE_KINDS = {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security", "Updating"}
@@ -67,12 +61,6 @@ async def count_items(session: AsyncSession, owner_id: int) -> int:
 '''
 
 
-def git(cwd: Path, *arguments: str) -> str:
-    result = run(["git", *arguments], cwd=cwd, env={**os.environ, **GIT_IDENTITY})
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def commit_all(repository: Path, message: str) -> None:
     git(repository, "add", "--all")
     git(repository, "commit", "--quiet", "--message", message)
@@ -81,12 +69,7 @@ def commit_all(repository: Path, message: str) -> None:
 @pytest.fixture
 def released_template(template_source: Path, tmp_path: Path) -> Path:
     """The template as a git repository with a release tag, as users consume it."""
-    repository = tmp_path / "template"
-    shutil.copytree(template_source, repository)
-    git(repository, "init", "--quiet", "--initial-branch", "main")
-    commit_all(repository, "Template")
-    git(repository, "tag", "v1.0.0")
-    return repository
+    return tag_release(Path(shutil.copytree(template_source, tmp_path / "template")), "v1.0.0")
 
 
 def release_v2(repository: Path) -> None:
@@ -104,8 +87,7 @@ def release_v2(repository: Path) -> None:
         renamed.write_text(re.sub(r"\bauthor_name\b", "maintainer_name", renamed.read_text()))
     with (repository / "copier.yml").open("a") as copier_yml:
         copier_yml.write(RENAME_MIGRATION)
-    commit_all(repository, "Release 2")
-    git(repository, "tag", "v2.0.0")
+    tag_release(repository, "v2.0.0")
 
 
 @pytest.fixture
@@ -117,16 +99,7 @@ def two_releases(released_template: Path) -> Path:
 
 def copy_release(template: Path, project: Path, release: str, **answers: str) -> None:
     """A project generated at `release` and committed, as the post-copy step leaves it."""
-    copier.run_copy(
-        f"git+file://{template}",
-        project,
-        data={"project_name": PROJECT_NAME, **answers},
-        vcs_ref=release,
-        defaults=True,
-        unsafe=True,
-        skip_tasks=True,
-        quiet=True,
-    )
+    render(f"git+file://{template}", project, answers, vcs_ref=release)
     git(project, "init", "--quiet", "--initial-branch", "main")
     commit_all(project, f"Generated at {release}")
 
