@@ -1,5 +1,7 @@
-"""`copier update` keeps a project current, and swaps its web framework while keeping the domain code."""
+"""`copier update` keeps a project current, and changes its answers (framework, auth, ci, deploy, database)
+while keeping the team's code, edits and stored rows."""
 
+import ast
 import datetime
 import os
 import re
@@ -18,6 +20,7 @@ import yaml
 
 from .conftest import GIT_IDENTITY, PROJECT_NAME, REPO, SLUG, git, render, run, tag_release, tool
 from .credentials import PASSWORD, sign_in
+from .postgres import PostgresServer
 from .servers import serving
 
 # A release heading of Keep a Changelog: "## [1.2.0] - 2026-11-23" (or "## [Unreleased]").
@@ -29,6 +32,7 @@ def describe(item: ItemRead) -> str:
     """The team's own domain code, which a framework switch must keep."""
     return f"{item.name} at {item.price}"
 '''
+TEAM_README_NOTE = "\n\nOwned by the Ada team.\n"
 TEAM_TEST = """
 
 def test_the_teams_own_case() -> None:
@@ -59,6 +63,47 @@ async def count_items(session: AsyncSession, owner_id: int) -> int:
     page = await list_items(session, owner_id=owner_id, page=1, per_page=1)
     return page.total
 '''
+TEAM_SYNC_MODULE = '''"""The team's own domain module, which every answer change must keep."""
+
+from sqlalchemy.orm import Session
+
+from .items import list_items
+
+
+def count_items(session: Session, owner_id: int) -> int:
+    return list_items(session, owner_id=owner_id, page=1, per_page=1).total
+'''
+TEAM_TEST_FILE = "tests/test_item_descriptions.py"
+TEAM_TEST_MODULE = f'''"""The team's own test, of its own domain code, through whichever framework serves the API."""
+
+import httpx2
+
+from {SLUG}.domain.items import describe
+from {SLUG}.domain.schemas import ItemRead
+
+
+def test_an_item_is_described_by_its_name_and_price(client: httpx2.Client) -> None:
+    created = client.post("/items", json={{"name": "Lamp", "price": 19.5}})
+    assert describe(ItemRead.model_validate_json(created.content)) == "Lamp at 19.5"
+'''
+DOMAIN = f"src/{SLUG}/domain"
+WEB = f"src/{SLUG}/web"
+# What marks a framework in a project (a "trace" of it): a module of it imported by the Python files of src/
+# or tests/, or a package of it named in pyproject.toml's dependencies (dev group included) or in uv.lock.
+FRAMEWORK_MODULES = {
+    "flask": {"flask", "flask_cors", "flask_openapi3", "gunicorn", "werkzeug"},
+    "fastapi": {"fastapi", "starlette", "uvicorn"},
+}
+FRAMEWORK_PACKAGES = {
+    "flask": {"flask", "flask-cors", "flask-openapi3", "gunicorn", "types-gunicorn", "werkzeug"},
+    "fastapi": {"fastapi", "starlette", "uvicorn", "python-multipart"},
+}
+PROJECT_CHECKS = (
+    ("ruff", "check", "."),
+    ("ruff", "format", "--check", "."),
+    ("mypy", "src", "tests"),
+    ("pytest", "-q", "-p", "no:cacheprovider"),
+)
 
 
 def commit_all(repository: Path, message: str) -> None:
@@ -111,7 +156,7 @@ def test_a_new_release_keeps_local_edits_and_shows_collisions_inline(two_release
     settings = project / "src" / SLUG / "settings.py"
     team_edits = {
         domain_items: domain_items.read_text() + TEAM_CODE,
-        project / "README.md": (project / "README.md").read_text().replace("\n", "\n\nOwned by the Ada team.\n", 1),
+        project / "README.md": (project / "README.md").read_text().replace("\n", TEAM_README_NOTE, 1),
         project / "tests" / "test_items_api.py": (project / "tests" / "test_items_api.py").read_text() + TEAM_TEST,
         project / "CHANGELOG.md": "# Changelog of the Ada team\n",
     }
@@ -175,13 +220,11 @@ def test_an_update_that_cannot_run_says_why_and_changes_nothing(two_releases: Pa
     assert git(project, "status", "--porcelain") == ""
 
 
-def project_files(project: Path) -> dict[str, bytes]:
-    """Every file of the project outside `.git`, by relative path."""
-    return {
-        str(path.relative_to(project)): path.read_bytes()
-        for path in project.rglob("*")
-        if path.is_file() and ".git" not in path.relative_to(project).parts
-    }
+def project_files(project: Path, *paths: str) -> dict[str, bytes]:
+    """The project's files as git sees them (committed, or new and not ignored: no `.venv`, no caches), by
+    relative path; only those under `paths` when given."""
+    listed = git(project, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *paths)
+    return {name: (project / name).read_bytes() for name in listed.split("\0") if (project / name).is_file()}
 
 
 def copier_update_command(project: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -243,12 +286,18 @@ def test_switching_framework_refuses_a_silent_db_style_change_then_keeps_domain_
     assert tests.returncode == 0, tests.stdout[-4000:]
 
 
-def serve_briefly(project: Path) -> AbstractContextManager[str]:
-    """Lock and install the project as it now is, commit that, and serve it in development."""
+def install(project: Path) -> None:
+    """Lock and install the project as it now is, and commit the lock file when it changed."""
     synced = run([tool("uv"), "sync", "--quiet"], cwd=project)
     assert synced.returncode == 0, synced.stderr
-    commit_all(project, "Lock")
-    return serving(project, [tool("uv"), "run", "--frozen", SLUG, "serve"], {"LOG_LEVEL": "WARNING"})
+    if git(project, "status", "--porcelain"):
+        commit_all(project, "Lock")
+
+
+def serve_briefly(project: Path, env: dict[str, str] | None = None) -> AbstractContextManager[str]:
+    """Install the project as it now is (see `install`) and serve it in development."""
+    install(project)
+    return serving(project, [tool("uv"), "run", "--frozen", SLUG, "serve"], {"LOG_LEVEL": "WARNING", **(env or {})})
 
 
 def stored_items(project: Path) -> list[tuple[str, int | None]]:
@@ -298,6 +347,151 @@ def test_changing_the_auth_answer_upgrades_the_database_and_keeps_its_rows(
     export_openapi(project)  # the auth routes changed: the README's way to update the committed contract
     tests = run([tool("uv"), "run", "--frozen", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
     assert tests.returncode == 0, tests.stdout[-4000:]
+
+
+@pytest.mark.deep
+def test_changing_ci_deploy_framework_and_database_keeps_the_teams_code_and_rows(
+    released_template: Path, tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """One project, edited by its team and holding rows, through a chain of answer changes: ci github ->
+    gitlab, deploy compose -> kubernetes, framework flask -> fastapi -> flask, database sqlite -> postgresql.
+    Each update brings the new answer's files and removes the old one's; the team's domain code and tests
+    stay byte for byte, its edits of the template's files stay, and so do the rows it stored."""
+    project = tmp_path / "service"
+    answers = {"framework": "flask", "db_style": "sync", "auth": "jwt", "ci": "github", "deploy": "compose"}
+    copy_release(released_template, project, "v1.0.0", **answers)
+    (project / ".git" / "info" / "exclude").write_text("server.log\n")  # the test server's log, not the team's
+    items = project / DOMAIN / "items.py"
+    items.write_text(items.read_text() + TEAM_CODE)
+    (project / DOMAIN / "item_counts.py").write_text(TEAM_SYNC_MODULE)
+    (project / TEAM_TEST_FILE).write_text(TEAM_TEST_MODULE)
+    readme = project / "README.md"
+    readme.write_text(readme.read_text().replace("\n", TEAM_README_NOTE, 1))
+    settings = project / "src" / SLUG / "settings.py"
+    settings.write_text(settings.read_text().replace(POOL_SIZE_V1, POOL_SIZE_TEAM, 1))
+    export_openapi(project)  # as the post-copy step does: the contract is committed
+    commit_all(project, "The team's edits")
+    team_files = project_files(project, DOMAIN, TEAM_TEST_FILE)
+    with serve_briefly(project) as base_url, httpx.Client(base_url=base_url) as client:
+        sign_in(client, "jwt", "ada")
+        for name in ("Lamp", "Desk"):
+            assert client.post("/items", json={"name": name, "price": 1}).status_code == 201
+
+    update(project, ci="gitlab")
+    assert not (project / ".github").exists(), "the GitHub workflow is left"
+    assert (project / ".gitlab-ci.yml").is_file()
+    assert_team_work_kept(project, team_files)
+
+    deploy_guide = (project / "DEPLOY.md").read_bytes()
+    update(project, deploy="kubernetes")
+    assert not (project / "compose.yaml").exists(), "compose.yaml is left"
+    assert (project / "k8s" / "base" / "kustomization.yaml").is_file()
+    assert (project / "DEPLOY.md").read_bytes() != deploy_guide, "DEPLOY.md still describes Docker Compose"
+    assert "compose" not in (project / ".env.example").read_text()
+    assert_team_work_kept(project, team_files)
+    before_switch = project_files(project)
+
+    update(project, framework="fastapi")
+    assert_team_work_kept(project, team_files)
+    assert_web_layer_is_the_frameworks_alone(project, released_template, tmp_path / "fastapi")
+    assert_checks_pass(project)
+
+    update(project, framework="flask")
+    assert_team_work_kept(project, team_files)
+    assert_web_layer_is_the_frameworks_alone(project, released_template, tmp_path / "flask")
+    assert changed_files(before_switch, project_files(project)) == [], "flask -> fastapi -> flask changed these"
+
+    sqlite_file = project / "data" / f"{SLUG}.sqlite3"
+    stored = sqlite_file.read_bytes()
+    update(project, database="postgresql")
+    assert sqlite_file.read_bytes() == stored, "the update touched the SQLite file"
+    assert [name for name, _ in stored_items(project)] == ["Lamp", "Desk"]
+    dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert "psycopg[binary]>=3.2" in dependencies, dependencies
+    assert 'PRODUCTION_DATABASE = "postgresql"' in settings.read_text()
+    assert f"# DATABASE_URL=postgresql+psycopg://{SLUG}:" in (project / ".env.example").read_text()
+    base = project / "k8s" / "base"
+    assert (base / "migrate-job.yaml").is_file(), "k8s does not migrate PostgreSQL before a rollout"
+    assert not (base / "pvc.yaml").exists(), "k8s still claims a volume for the SQLite file"
+    install(project)
+    database_url = postgres.create_database("sync")
+    upgrade = [tool("uv"), "run", "--frozen", SLUG, "db", "upgrade"]
+    upgraded = run(upgrade, project, env={**os.environ, "DATABASE_URL": database_url})
+    assert upgraded.returncode == 0, upgraded.stderr
+    with serve_briefly(project, {"DATABASE_URL": database_url}) as base_url, httpx.Client(base_url=base_url) as client:
+        sign_in(client, "jwt", "grace")
+        assert client.get("/items").json()["total"] == 0  # the rows stay in the SQLite file
+    assert_team_work_kept(project, team_files)  # in development the default URL is still the SQLite file
+    assert_checks_pass(project, TEST_DATABASE_URL=postgres.create_database("sync"))
+    assert git(project, "status", "--porcelain") == ""
+
+
+def assert_team_work_kept(project: Path, team_files: dict[str, bytes]) -> None:
+    """The team's domain code and test byte for byte, its edits of the README and a setting, and the items it
+    stored, served to it by the project as it now is."""
+    assert changed_files(team_files, project_files(project, DOMAIN, TEAM_TEST_FILE)) == [], "the team's code changed"
+    assert TEAM_README_NOTE in (project / "README.md").read_text()
+    assert POOL_SIZE_TEAM in (project / "src" / SLUG / "settings.py").read_text()
+    with serve_briefly(project) as base_url, httpx.Client(base_url=base_url) as client:
+        token = client.post("/auth/token", data={"username": "ada@example.com", "password": PASSWORD})
+        assert token.status_code == 200, token.text
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        assert [item["name"] for item in client.get("/items").json()["items"]] == ["Desk", "Lamp"]
+
+
+def assert_web_layer_is_the_frameworks_alone(project: Path, template: Path, fresh: Path) -> None:
+    """The web layer and the template's tests are those of a project generated today with the project's
+    answers, and no trace of the other framework is left (see FRAMEWORK_MODULES)."""
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    copy_release(template, fresh, "v1.0.0", **{key: value for key, value in answers.items() if key[0] != "_"})
+    assert changed_files(project_files(fresh, WEB), project_files(project, WEB)) == []
+    tests = project_files(project, "tests")
+    del tests[TEAM_TEST_FILE]
+    assert changed_files(project_files(fresh, "tests"), tests) == []
+    framework = answers["framework"]
+    (other,) = FRAMEWORK_MODULES.keys() - {framework}
+    imported, packages = imported_modules(project), required_packages(project)
+    assert framework in imported, f"the project does not import {framework}"
+    assert framework in packages, f"the project does not require {framework}"
+    assert not FRAMEWORK_MODULES[other] & imported, f"{other} is still imported"
+    assert not FRAMEWORK_PACKAGES[other] & packages, f"{other} is still required or locked"
+
+
+def changed_files(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
+    """The files added, removed or changed from `before` to `after` (see `project_files`)."""
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+
+
+def imported_modules(project: Path) -> set[str]:
+    """The top-level modules that the Python files of src/ and tests/ import."""
+    modules = set()
+    for name, source in project_files(project, "src", "tests").items():
+        if name.endswith(".py"):
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules.add(node.module.split(".")[0])
+    return modules
+
+
+def required_packages(project: Path) -> set[str]:
+    """The packages that pyproject.toml requires (dependency groups included) and uv.lock locks."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    requirements = pyproject["project"]["dependencies"] + [
+        requirement for group in pyproject["dependency-groups"].values() for requirement in group
+    ]
+    locked = tomllib.loads((project / "uv.lock").read_text())["package"]
+    return {re.split(r"[\[<>=~!; ]", requirement, maxsplit=1)[0] for requirement in requirements} | {
+        package["name"] for package in locked
+    }
+
+
+def assert_checks_pass(project: Path, **env: str) -> None:
+    """The project's own lint, format check, type check and tests, as its CI runs them."""
+    for check in PROJECT_CHECKS:
+        result = run([tool("uv"), "run", "--frozen", *check], project, env={**os.environ, **env})
+        assert result.returncode == 0, f"`{' '.join(check)}` failed:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
 
 
 def export_openapi(project: Path) -> None:
