@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import SLUG, missing, render, run, tool
-from .servers import serving
+from .servers import server_output, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.deep]
 
@@ -54,7 +54,7 @@ def test_docs_page_renders_offline(
         # One profile for both loads: the second finds the assets in the browser's cache.
         dom = chromium(*wait, "--dump-dom", f"{base_url}/{page}", profile=tmp_path / "profile")
         chromium(*wait, f"--screenshot={screenshot}", f"{base_url}/{page}", profile=tmp_path / "profile")
-    served = Counter(ASSET_REQUEST.findall((project / "server.log").read_text()))
+    served = Counter(ASSET_REQUEST.findall(server_output(project)))
 
     assert rendered_marker in dom, f"{page} did not render its operations (screenshot: {screenshot})"
     assert "/items/{item_id}" in dom

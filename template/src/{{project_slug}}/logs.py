@@ -2,13 +2,17 @@
 
 import json
 import logging
+import logging.config
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
+_UNLOGGED_ATTRIBUTES = frozenset({"color_message"})  # uvicorn's copy of the message, coloured for a terminal
 _make_record = logging.getLogRecordFactory()
 
 
@@ -26,24 +30,36 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            # Absent from a record made before `configure_logging` ran (a server process starting).
+            "request_id": getattr(record, "request_id", None),
         }
         entry.update(
             (key, value)
             for key, value in vars(record).items()
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
+            if key not in _STANDARD_ATTRIBUTES and key not in _UNLOGGED_ATTRIBUTES and not key.startswith("_")
         )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
+def logging_config(level: str, log_format: Literal["json", "text"] = "json") -> dict[str, Any]:
+    """The configuration of every process, for `logging.config.dictConfig`: one handler, on the root logger,
+    which the other loggers (the servers' too, see web/server.py) pass their records on to."""
+    formatter: dict[str, Any] = (
+        {"()": JsonFormatter}
+        if log_format == "json"
+        else {"()": logging.Formatter, "fmt": TEXT_FORMAT, "defaults": {"request_id": None}}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {log_format: formatter},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": log_format}},
+        "root": {"level": level, "handlers": ["stderr"]},
+    }
+
+
 def configure_logging(level: str, log_format: Literal["json", "text"] = "json") -> None:
     logging.setLogRecordFactory(_record_with_request_id)
-    handler = logging.StreamHandler()
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    logging.config.dictConfig(logging_config(level, log_format))

@@ -5,6 +5,8 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
 from gunicorn.http.message import Request
 from gunicorn.workers.base import Worker
 
@@ -24,6 +26,7 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int, reload
         "reload": reload,
         "graceful_timeout": 20,
         "accesslog": None,  # the request hooks log each request with its id
+        "logger_class": _ServerLogger,
         "loglevel": settings.log_level.lower(),
         "control_socket_disable": True,  # a socket in $HOME that every gunicorn on the machine would share
         "worker_exit": _close_database,
@@ -53,6 +56,16 @@ class _Gunicorn(BaseApplication):
         from .app import create_app  # noqa: PLC0415 (imported in the worker, so that a reload sees new code)
 
         return create_app(self.settings)
+
+
+class _ServerLogger(Logger):
+    """gunicorn's logger, without a stream of its own: its lines go to the root logger's handler, which `serve`
+    configured (logs.py) in the master process before it forked the workers, so they take the project's format."""
+
+    def setup(self, cfg: Config) -> None:
+        super().setup(cfg)
+        self.error_log.handlers.clear()
+        self.error_log.propagate = True
 
 
 def _close_database(_arbiter: Arbiter, worker: Worker) -> None:
