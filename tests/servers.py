@@ -20,14 +20,17 @@ class ServerFailed(AssertionError):
 
 
 @contextmanager
-def serving(project: Path, command: list[str], env: dict[str, str], timeout: float = 60) -> Iterator[str]:
-    """Start `command` (which takes --port) in `project`; yield its base URL; stop it with SIGTERM.
+def serving(
+    project: Path, command: list[str], env: dict[str, str], timeout: float = 60, log_name: str = "server.log"
+) -> Iterator[str]:
+    """Start `command` (which takes --port) in `project`, its output going to `project / log_name`; yield its base
+    URL; stop it with SIGTERM.
 
     On exit the server must stop by itself within 30 s of SIGTERM, with status 0, or 143 (128 + SIGTERM):
     uvicorn re-raises the signal once its graceful shutdown is complete, so that callers see why it ended.
     """
     port = free_port()
-    log = (project / "server.log").open("w+")
+    log = (project / log_name).open("w+")
     process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", str(port)],
         cwd=project,
