@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,33 +65,15 @@ def psql(url: str, sql: str) -> str:
 
 @contextmanager
 def table_locked(url: str, table: str) -> Iterator[None]:
-    """A session of its own holds an exclusive lock on `table`, which even reads wait for, until the block ends
-    (or the server ends the session)."""
-    holder = subprocess.Popen(
-        ["psql", "-q", libpq_url(url)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert holder.stdin is not None
-    holder.stdin.write(f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;\n")
-    holder.stdin.flush()
-    granted = (
-        f"SELECT count(*) FROM pg_locks WHERE relation = '{table}'::regclass"
-        " AND mode = 'AccessExclusiveLock' AND granted"
-    )
+    """An exclusive lock on `table`, which even reads wait for, until the block ends. A prepared transaction
+    holds it: no session ends it, not even a server's stop, so the requests waiting for it are still waiting
+    when the server goes (and, on a server of ours, `max_prepared_transactions` allows it)."""
+    name = f"lock {table}"
+    psql(url, f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; PREPARE TRANSACTION '{name}'")
     try:
-        for _ in range(100):
-            if psql(url, granted) == "1":
-                break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError(f"the lock on {table} was not granted within 10 s")
         yield
     finally:
-        holder.stdin.close()
-        holder.wait(timeout=10)
+        psql(url, f"ROLLBACK PREPARED '{name}'")
 
 
 def postgres_installed() -> bool:
@@ -148,7 +129,10 @@ def _running_server(workdir: Path) -> Iterator[LocalPostgresServer]:
         check=True,
         capture_output=True,
     )
-    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    options = (
+        f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        " -c max_prepared_transactions=10"
+    )
     pg_ctl = [_binary("pg_ctl"), "-D", str(data), "-o", options, "-l", str(workdir / "log")]
     server = LocalPostgresServer(f"postgresql://postgres@127.0.0.1:{port}/postgres", pg_ctl)
     server.start()

@@ -66,7 +66,9 @@ DATABASE_UNAVAILABLE = {
     "status": 503,
     "detail": "The service cannot reach its database right now; try again shortly.",
 }
-WAITING_FOR_A_LOCK = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+WAITING_FOR_A_LOCK = (
+    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND wait_event_type = 'Lock'"
+)
 
 
 @dataclass(frozen=True)
@@ -251,8 +253,8 @@ def test_a_stopped_database_is_a_503_until_it_is_back(
                 answer_to("DELETE", f"{base_url}/items/{item['id']}"),
             ],
         }
-    alive = Server.at(base_url).workers
-    service.database.start()
+        alive = Server.at(base_url).workers
+        service.database.start()
     within_retries(lambda: status_of(f"{base_url}/health/ready") == 200, "the service is ready again")
     after = answer_to("GET", f"{base_url}/items/{item['id']}")
     written = answer_to("POST", f"{base_url}/items", {"name": "Written", "price": 2})
