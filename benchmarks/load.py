@@ -2,8 +2,10 @@
 
 import contextlib
 import json
+import math
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -11,6 +13,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,6 +42,20 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99)))
 end
 """
+# A run of a fixed number of requests: wrk's runs last their duration, so each thread stops once it has its share
+# of answers and says so; the run is ended (SIGINT, as Ctrl-C ends wrk) once every thread has, and `done` reports.
+SHARE_ANSWERED = "share answered"
+STOP_AT_SHARE = """
+local share, answered = %d, 0
+response = function()
+  answered = answered + 1
+  if answered == share then
+    io.write("%s\\n")
+    io.stdout:flush()
+    wrk.thread:stop()
+  end
+end
+"""
 
 
 @dataclass(frozen=True)
@@ -52,9 +69,11 @@ class Request:
 @dataclass(frozen=True)
 class Load:
     """What one wrk run measured. Errors are socket errors (connect, read, write) and answers with a status
-    of 400 or more; timeouts are answers that took longer than WRK_TIMEOUT_SECONDS (wrk cannot count the
-    requests still unanswered when a run ends: a run that stalls shows as few requests per second)."""
+    of 400 or more; timeouts are answers that took longer than the run's timeout (WRK_TIMEOUT_SECONDS unless it
+    says otherwise). wrk cannot count the requests still unanswered when a run ends: a run that stalls shows as
+    few requests per second or, when it was to end after a number of requests, as fewer answers."""
 
+    requests: int  # answered
     requests_per_second: float
     p50_ms: float
     p99_ms: float
@@ -83,30 +102,44 @@ class Server:
         return cls(base_url, frozenset(worker_processes(urlsplit(base_url).port or 80)))
 
 
-def run_load(server: Server, request: Request, *, connections: int, seconds: int) -> Load:
-    """Keep `connections` connections busy with `request` for `seconds`, and measure: once the server is idle,
-    so that no run pays for the requests a previous one left behind."""
+def run_load(
+    server: Server,
+    request: Request,
+    *,
+    connections: int,
+    seconds: int,
+    requests: int | None = None,
+    timeout_seconds: int = WRK_TIMEOUT_SECONDS,
+) -> Load:
+    """Keep `connections` connections busy with `request` for `seconds` or, given `requests`, until that many are
+    answered (then `seconds` bounds the run), and measure: once the server is idle, so that no run pays for the
+    requests a previous one left behind. An answer slower than `timeout_seconds` counts as a timeout."""
     settle(server, request)
     load_average = os.getloadavg()[0]
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(lua_script(request))
+    threads = min(connections, WRK_THREADS)
+    share = math.ceil(requests / threads) if requests else None
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script, tempfile.TemporaryFile("w+") as errors:
+        script.write(lua_script(request, share))
         script.flush()
         command = [
             wrk_command(),
             f"--connections={connections}",
-            f"--threads={min(connections, WRK_THREADS)}",
+            f"--threads={threads}",
             f"--duration={seconds}s",
-            f"--timeout={WRK_TIMEOUT_SECONDS}s",
+            f"--timeout={timeout_seconds}s",
             f"--script={script.name}",
             server.base_url + request.path,
         ]
         with RssSampler(server.workers) as rss:
-            result = subprocess.run(command, capture_output=True, text=True, check=False)
-    summaries = [line for line in result.stdout.splitlines() if line.startswith("{")]
-    if result.returncode != 0 or result.stderr or not summaries:
-        raise BenchmarkError(f"`{' '.join(command)}` failed ({result.returncode}):\n{result.stderr}{result.stdout}")
+            output = run_wrk(command, threads, errors)
+        errors.seek(0)
+        stderr = errors.read()
+    summaries = [line for line in output.stdout.splitlines() if line.startswith("{")]
+    if output.returncode != 0 or stderr or not summaries:
+        raise BenchmarkError(f"`{' '.join(command)}` failed ({output.returncode}):\n{stderr}{output.stdout}")
     summary = json.loads(summaries[-1])
     return Load(
+        requests=summary["requests"],
         requests_per_second=summary["requests"] / (summary["duration_us"] / 1e6),
         p50_ms=summary["p50_us"] / 1000,
         p99_ms=summary["p99_us"] / 1000,
@@ -117,12 +150,25 @@ def run_load(server: Server, request: Request, *, connections: int, seconds: int
     )
 
 
-def lua_script(request: Request) -> str:
+def run_wrk(command: list[str], threads: int, errors: IO[str]) -> subprocess.CompletedProcess[str]:
+    """Run wrk to its end, or until each of its `threads` has said that it got its share of answers."""
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True) as wrk:
+        lines = []
+        for line in wrk.stdout or ():
+            lines.append(line)
+            if line.rstrip("\n") == SHARE_ANSWERED and lines.count(line) == threads:
+                wrk.send_signal(signal.SIGINT)
+        return subprocess.CompletedProcess(command, wrk.wait(), "".join(lines))
+
+
+def lua_script(request: Request, share: int | None = None) -> str:
+    """The request, the summary as JSON and, given a `share`, each thread stops after that many answers."""
     lines = [f"wrk.method = {lua_string(request.method)}"]
     if request.body is not None:
         lines.append(f"wrk.body = {lua_string(request.body)}")
     lines += [f"wrk.headers[{lua_string(name)}] = {lua_string(value)}" for name, value in request.headers.items()]
-    return "\n".join(lines) + "\n" + DONE
+    stop = STOP_AT_SHARE % (share, SHARE_ANSWERED) if share else ""
+    return "\n".join(lines) + "\n" + DONE + stop
 
 
 def lua_string(value: str) -> str:

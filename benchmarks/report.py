@@ -31,6 +31,7 @@ class Row:
     database: str | None  # None for a floor
     endpoint: str
     concurrency: int
+    requests: int  # answered in the run
     requests_per_second: float
     p50_ms: float
     p99_ms: float
@@ -83,6 +84,7 @@ COLUMNS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "database": ("database", str),
     "endpoint": ("endpoint", str),
     "concurrency": ("connections", str),
+    "requests": ("requests", "{:,}".format),
     "requests_per_second": ("req/s", "{:,.0f}".format),
     "p50_ms": ("p50 ms", milliseconds),
     "p99_ms": ("p99 ms", milliseconds),

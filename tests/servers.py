@@ -21,15 +21,17 @@ class ServerFailed(AssertionError):
 
 
 @contextmanager
-def serving(project: Path, command: list[str], env: dict[str, str], timeout: float = 60) -> Iterator[str]:
+def serving(
+    project: Path, command: list[str], env: dict[str, str], timeout: float = 60, log_name: str = SERVER_LOG
+) -> Iterator[str]:
     """Start `command` (which takes --port) in `project`; yield its base URL; stop it with SIGTERM. What it
-    writes, stdout and stderr, is left in `project / SERVER_LOG` (see `server_output`).
+    writes, stdout and stderr, is left in `project / log_name` (see `server_output`).
 
     On exit the server must stop by itself within 30 s of SIGTERM, with status 0, or 143 (128 + SIGTERM):
     uvicorn re-raises the signal once its graceful shutdown is complete, so that callers see why it ended.
     """
     port = free_port()
-    log = (project / SERVER_LOG).open("w+")
+    log = (project / log_name).open("w+")
     process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", str(port)],
         cwd=project,
@@ -56,9 +58,9 @@ def serving(project: Path, command: list[str], env: dict[str, str], timeout: flo
         raise ServerFailed(f"server exited with {code} after SIGTERM:\n{output[-4000:]}")
 
 
-def server_output(project: Path) -> str:
+def server_output(project: Path, log_name: str = SERVER_LOG) -> str:
     """What the last server that `serving` ran in `project` wrote, from start to exit."""
-    return (project / SERVER_LOG).read_text()
+    return (project / log_name).read_text()
 
 
 def _wait_until_live(base_url: str, port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
