@@ -330,6 +330,7 @@ CI_COMMANDS = {
     "uv run ruff format --check .",
     "uv run mypy src tests",
     "uv run pytest",
+    "uv audit --preview-features audit-command",  # test_security_policy.py runs it against a stand-in database
     "uv cache prune --ci",  # GitLab's cache housekeeping
     f'docker build --tag "{NAME}:$TAG" .',
     f'sh scripts/smoke-test.sh "{NAME}:$TAG"',
@@ -339,7 +340,15 @@ CI_TAGS = {"github": "$GITHUB_SHA", "gitlab": "$CI_COMMIT_SHORT_SHA"}
 
 def ci_commands_problems(commands: list[str], ci: str) -> list[str]:
     lines = [line.strip().replace(CI_TAGS[ci], "$TAG") for command in commands for line in command.splitlines()]
-    expected = ["ruff check", "ruff format --check", "mypy src tests", "uv run pytest", "docker build", "uv sync"]
+    expected = [
+        "ruff check",
+        "ruff format --check",
+        "mypy src tests",
+        "uv run pytest",
+        "uv audit",
+        "docker build",
+        "uv sync",
+    ]
     problems = [f"the pipeline does not run `{command}`" for command in expected if command not in "\n".join(lines)]
     problems += [
         f"the pipeline runs `{line}`, which no template test runs: make it a project command (scripts/) that"
