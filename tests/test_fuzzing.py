@@ -32,7 +32,13 @@ pytestmark = pytest.mark.deep
 
 # Each framework serves some of the answers, so that both frameworks and all answers are fuzzed.
 FRAMEWORK_OF = {"none": "flask", "jwt": "fastapi", "session": "flask", "api_key": "fastapi", "oidc": "flask"}
-CHECKS = ("not_a_server_error", "response_schema_conformance", "ignored_auth")
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "ignored_auth",
+)
 MAX_EXAMPLES = 25
 # Refused credentials fail the run instead of passing it with a warning.
 CONFIGURATION = '[warnings]\nfail-on = ["missing_auth"]\n'
