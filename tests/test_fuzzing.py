@@ -7,8 +7,9 @@ test's `PAIRINGS`, over SQLite and PostgreSQL, sync and async). Each service run
 command on a fresh database; with authentication, Schemathesis sends the credentials of a signed-in client.
 
 Checks, in Schemathesis's deterministic mode with a bounded number of examples per operation so that CI is
-reproducible: no answer is a server error, every answer conforms to the documented schema, and the routes
-that document a security requirement refuse the requests sent without their credentials (`ignored_auth`).
+reproducible: no answer is a server error, every answer's status, headers and body are the ones the document
+declares for its operation, and the routes that document a security requirement refuse the requests sent
+without their credentials (`ignored_auth`).
 A run also fails when the credentials it sends are refused everywhere (`missing_auth`): a run that only
 ever saw 401 would check nothing. With sessions, `POST /auth/logout` is left out: it would end the very
 session whose cookie every other request sends (the parity test covers logging out).
