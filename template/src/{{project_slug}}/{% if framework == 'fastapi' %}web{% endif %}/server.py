@@ -48,8 +48,7 @@ def build_app() -> FastAPI:
 def _log_config(settings: Settings) -> dict[str, Any]:
     """The project's logging configuration, which uvicorn applies in every process it starts (those of the
     workers and the reloader's server start afresh): its loggers pass their lines on to the root logger's handler."""
-    return {
-        **logging_config(settings.log_level, settings.log_format),
-        # uvicorn says which change makes it reload; watchfiles would add a line for every change it sees.
-        "loggers": {"watchfiles": {"level": "WARNING"}},
-    }
+    config = logging_config(settings.log_level, settings.log_format)
+    # uvicorn says which change makes it reload; watchfiles would add a line for every change it sees.
+    config["loggers"]["watchfiles"] = {"level": "WARNING"}
+    return config
