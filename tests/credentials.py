@@ -19,6 +19,7 @@ import httpx
 from .conftest import REPO, SLUG, run, tool
 
 PASSWORD = "correct horse battery"
+WRONG_PASSWORD = "incorrect mule battery"
 IDENTITY_PROVIDER_FILE = REPO / "template" / "tests" / "{% if auth == 'oidc' %}identity_provider.py{% endif %}"
 SESSION_COOKIE = re.compile(r"session=([^;]+)")
 
@@ -86,3 +87,14 @@ def sign_in(
     elif auth != "none":
         raise ValueError(f"unknown auth answer {auth!r}")
     return secrets
+
+
+def fail_to_sign_in(client: httpx.Client, auth: str) -> str:
+    """Send a wrong password as `auth` (jwt or session) takes one, and return it: it is refused with a 401."""
+    email = "mallory@example.com"
+    if auth == "jwt":
+        refused = client.post("/auth/token", data={"username": email, "password": WRONG_PASSWORD})
+    else:
+        refused = client.post("/auth/login", json={"email": email, "password": WRONG_PASSWORD})
+    assert refused.status_code == 401, refused.text
+    return WRONG_PASSWORD

@@ -7,8 +7,9 @@ test's `PAIRINGS`, over SQLite and PostgreSQL, sync and async). Each service run
 command on a fresh database; with authentication, Schemathesis sends the credentials of a signed-in client.
 
 Checks, in Schemathesis's deterministic mode with a bounded number of examples per operation so that CI is
-reproducible: no answer is a server error, every answer conforms to the documented schema, and the routes
-that document a security requirement refuse the requests sent without their credentials (`ignored_auth`).
+reproducible: no answer is a server error, every answer's status, headers and body are the ones the document
+declares for its operation, and the routes that document a security requirement refuse the requests sent
+without their credentials (`ignored_auth`).
 A run also fails when the credentials it sends are refused everywhere (`missing_auth`): a run that only
 ever saw 401 would check nothing. With sessions, `POST /auth/logout` is left out: it would end the very
 session whose cookie every other request sends (the parity test covers logging out).
@@ -32,7 +33,13 @@ pytestmark = pytest.mark.deep
 
 # Each framework serves some of the answers, so that both frameworks and all answers are fuzzed.
 FRAMEWORK_OF = {"none": "flask", "jwt": "fastapi", "session": "flask", "api_key": "fastapi", "oidc": "flask"}
-CHECKS = ("not_a_server_error", "response_schema_conformance", "ignored_auth")
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "ignored_auth",
+)
 MAX_EXAMPLES = 25
 # Refused credentials fail the run instead of passing it with a warning.
 CONFIGURATION = '[warnings]\nfail-on = ["missing_auth"]\n'

@@ -16,13 +16,14 @@ from openapi_spec_validator import validate
 
 from .combinations import DEEP, Answers, label
 from .conftest import REPO, SLUG, python_for, render, run, tool
-from .credentials import identity_provider_module, issue_api_key, sign_in
-from .servers import serving
+from .credentials import PASSWORD, fail_to_sign_in, identity_provider_module, issue_api_key, sign_in
+from .servers import server_output, serving
 
 pytestmark = pytest.mark.deep
 
 
 UV_RUN = [tool("uv"), "run", "--frozen"]
+SECRET_KEY = "production secret key, long enough"
 
 
 def must_pass(project: Path, *command: str, env: dict[str, str] | None = None) -> None:
@@ -30,14 +31,17 @@ def must_pass(project: Path, *command: str, env: dict[str, str] | None = None) -
     assert result.returncode == 0, f"`{' '.join(command)}` failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
 
 
-def exercise_contract(base_url: str, answers: Answers, **credentials: Any) -> None:
+def exercise_contract(base_url: str, answers: Answers, **credentials: Any) -> list[str]:
+    """Drive the contract as a client does; return the secrets the client sent or was given."""
     with httpx.Client(base_url=base_url, timeout=10) as client:
         assert client.get("/health/ready").json() == {"status": "ok", "database": "ok"}
         if answers["auth"] != "none":
             refused = client.get("/items")
             assert refused.status_code == 401, refused.text
             assert refused.headers["content-type"] == "application/problem+json"
-        sign_in(client, answers["auth"], **credentials)
+        secrets = list(sign_in(client, answers["auth"], **credentials).values())
+        if answers["auth"] in ("jwt", "session"):
+            secrets += [PASSWORD, fail_to_sign_in(client, answers["auth"])]
         created = client.post("/items", json={"name": "Lamp", "price": 19.5})
         assert created.status_code == 201, created.text
         location = created.headers["location"]
@@ -48,6 +52,7 @@ def exercise_contract(base_url: str, answers: Answers, **credentials: Any) -> No
         assert invalid.headers["content-type"] == "application/problem+json"
         assert client.get("/openapi.json").json()["openapi"].startswith("3.1")
         assert "swagger-ui" in client.get("/docs").text
+    return secrets
 
 
 @pytest.mark.parametrize("answers", DEEP, ids=label)
@@ -69,7 +74,8 @@ def test_generated_project_passes_its_checks_and_serves(
     test_database = database_for(answers)
     must_pass(project, "pytest", "-q", "-p", "no:cacheprovider", env={"TEST_DATABASE_URL": test_database or ""})
 
-    production = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "LOG_LEVEL": "WARNING"}
+    # The most talkative log level: even then, no secret may reach the log.
+    production = {"APP_ENV": "production", "SECRET_KEY": SECRET_KEY, "LOG_LEVEL": "DEBUG"}
     if served_database := database_for(answers):
         production["DATABASE_URL"] = served_database
     must_pass(project, SLUG, "db", "upgrade", env=production)
@@ -85,7 +91,9 @@ def test_generated_project_passes_its_checks_and_serves(
         if answers["auth"] == "api_key":
             credentials["issue_api_key"] = lambda name: issue_api_key(project, name, production)
         base_url = stack.enter_context(serving(project, [*UV_RUN, SLUG, "serve", "--workers", "2"], production))
-        exercise_contract(base_url, answers, **credentials)
+        secrets = [SECRET_KEY, *exercise_contract(base_url, answers, **credentials)]
+    logged = server_output(project)
+    assert [secret for secret in secrets if secret in logged] == [], "the server logged these secrets"
 
 
 RESERVED_SLUGS = set(yaml.safe_load((REPO / "copier.yml").read_text())["reserved_slugs"]["default"])

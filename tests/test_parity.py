@@ -5,8 +5,9 @@ uvicorn for FastAPI) on free loopback ports, each on a fresh database (SQLite or
 sync or async, as `PAIRINGS` says), once without and once with CORS. One list of requests goes to both, in
 order, so that ids match; every pair of answers must agree on the status, the headers that matter and the
 body, byte for byte once timestamps are reduced to their notation. Each case also names the status it
-expects, so that two equally wrong answers do not pass. The OpenAPI documents must be the same bytes,
-and CORS preflights must grant and refuse the same requests.
+expects, so that two equally wrong answers do not pass. The OpenAPI documents must be the same bytes. With
+CORS, every case is also sent from a page of the allowed origin, and browser requests of allowed and
+refused origins (`CROSS_ORIGIN`) get the same CORS headers, byte for byte, and the decision they expect.
 
 This runs once per `auth` answer. With authentication, each service's client first signs in (its own token,
 session or key: secrets differ between the two services, so they are masked wherever they are answered), the
@@ -70,8 +71,12 @@ SIGNIFICANT_HEADERS = (
     "strict-transport-security",
     "www-authenticate",
     "access-control-allow-origin",
-    "access-control-expose-headers",
     "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-max-age",
+    "access-control-expose-headers",
+    "vary",
     "set-cookie",
     "cache-control",
     "link",
@@ -296,7 +301,7 @@ def exchange(
     client: httpx.Client, case: Case, principal: Principal = Principal(), origin: str | None = None
 ) -> httpx.Response:
     """Send the case, from a page on `origin` if given, so that CORS headers are compared on every answer
-    (except on a preflight's look-alike, which an Origin would make a real preflight: `test_same_cross_origin_…`)."""
+    (except on a preflight's look-alike, which an Origin would make a real preflight: see `CROSS_ORIGIN`)."""
     preflight = "Access-Control-Request-Method" in case.headers
     headers = {"Origin": origin} if origin and not preflight else {}
     headers |= principal.headers if case.signed_in else {}
@@ -357,31 +362,30 @@ def request_id_problems(case: Case, response: httpx.Response) -> list[str]:
 
 @dataclass(frozen=True)
 class CrossOrigin:
-    """A request from a browser page on `origin`: what the browser concludes from each service's answer.
-
-    The two services word their CORS answers differently (Starlette's CORSMiddleware lists every allowed
-    header and refuses a preflight with a 400, flask-cors echoes the allowed requested headers and answers
-    200 without the grant; Starlette always adds `Vary: Origin`), so what is compared is the decision a
-    browser takes: may the page send the request (preflight), may it read the answer (simple request).
-    """
+    """A request from a browser page on `origin`, and whether the browser lets the page make it (a preflight)
+    or read its answer (a simple request), judged from the answer as the Fetch standard says."""
 
     method: str
     path: str
     origin: str = ORIGIN
     request_headers: tuple[str, ...] = ()
     preflight: bool = True
-    granted: tuple[bool, bool] = (True, True)  # (by FastAPI, by Flask)
+    granted: bool = True
     body: bytes | None = None  # of a simple request
 
-    def send(self, client: httpx.Client) -> bool:
+    def send(self, client: httpx.Client) -> httpx.Response:
         headers = {"Origin": self.origin}
         if not self.preflight:
-            response = client.request(self.method, self.path, headers=headers, content=self.body)
-            return response.headers.get("access-control-allow-origin") == self.origin
+            return client.request(self.method, self.path, headers=headers, content=self.body)
         headers["Access-Control-Request-Method"] = self.method
         if self.request_headers:
             headers["Access-Control-Request-Headers"] = ", ".join(self.request_headers)
-        return preflight_grants(client.options(self.path, headers=headers), self)
+        return client.options(self.path, headers=headers)
+
+    def grants(self, response: httpx.Response) -> bool:
+        if not self.preflight:
+            return response.headers.get("access-control-allow-origin") == self.origin
+        return preflight_grants(response, self)
 
 
 def preflight_grants(response: httpx.Response, request: CrossOrigin) -> bool:
@@ -397,19 +401,32 @@ def preflight_grants(response: httpx.Response, request: CrossOrigin) -> bool:
 
 CROSS_ORIGIN = [
     CrossOrigin("GET", "/items", preflight=False),
-    CrossOrigin("GET", "/items", origin="https://elsewhere.example", preflight=False, granted=(False, False)),
+    CrossOrigin("GET", "/items", origin="https://elsewhere.example", preflight=False, granted=False),
     CrossOrigin("GET", "/items/999", preflight=False),
     CrossOrigin("DELETE", "/items/abc", preflight=False),
     CrossOrigin("POST", "/items", preflight=False, body=b"x" * (MIB + 1)),  # a page may read the 413 too
+    CrossOrigin("POST", "/items", origin="https://elsewhere.example", preflight=False, granted=False),
     CrossOrigin("POST", "/items", request_headers=("Content-Type",)),
     CrossOrigin("PATCH", "/items/1", request_headers=("Content-Type", "X-Request-ID", "Authorization")),
     CrossOrigin("DELETE", "/items/1"),
-    CrossOrigin("PUT", "/items/1", granted=(False, False)),
-    CrossOrigin("GET", "/items", request_headers=("X-Custom",), granted=(False, False)),
-    CrossOrigin("POST", "/items", origin="https://elsewhere.example", granted=(False, False)),
-    # Starlette answers preflights before routing; Flask routes them, and an unknown path is a 404.
-    CrossOrigin("GET", "/nowhere", granted=(True, False)),
+    CrossOrigin("PUT", "/items/1", granted=False),  # the grant lists the methods; PUT is not one of them
+    CrossOrigin("GET", "/items", request_headers=("X-Custom",), granted=False),
+    CrossOrigin("POST", "/items", origin="https://elsewhere.example", granted=False),  # routed: a 405
+    CrossOrigin("POST", "/items", origin="null", granted=False),
+    # Granted before routing: the page then reads the 404 of its request, not a failed preflight.
+    CrossOrigin("GET", "/nowhere"),
 ]
+
+
+def cors_differences(fastapi: httpx.Response, flask: httpx.Response) -> list[str]:
+    """How the two answers to one browser request differ: status, significant headers (CORS's all), body."""
+    found = [] if fastapi.status_code == flask.status_code else [f"status {fastapi.status_code} != {flask.status_code}"]
+    for name in SIGNIFICANT_HEADERS:
+        if fastapi.headers.get(name) != flask.headers.get(name):
+            found.append(f"{name}: {fastapi.headers.get(name)!r} != {flask.headers.get(name)!r}")
+    if comparable_body(fastapi.content) != comparable_body(flask.content):
+        found.append(f"body {fastapi.content[:300]!r} != {flask.content[:300]!r}")
+    return found
 
 
 def without_credentials(case: Case) -> Case:
@@ -675,9 +692,13 @@ def test_same_openapi_document(servers: Services) -> None:
     validate(json.loads(fastapi))
 
 
-def test_same_cross_origin_decisions(servers: Services) -> None:
-    """With CORS_ORIGINS set, both grant what `CROSS_ORIGIN` says; without it, neither grants anything."""
+def test_same_cross_origin_answers(servers: Services) -> None:
+    """Both answer each browser request with the same CORS headers; with CORS_ORIGINS set, the browser grants
+    what `CROSS_ORIGIN` says, and without it, nothing."""
     with client(servers.base_urls["fastapi"]) as fastapi, client(servers.base_urls["flask"]) as flask:
-        decisions = {request: (request.send(fastapi), request.send(flask)) for request in CROSS_ORIGIN}
+        answers = {request: (request.send(fastapi), request.send(flask)) for request in CROSS_ORIGIN}
+    found = {str(request): problems for request, pair in answers.items() if (problems := cors_differences(*pair))}
+    decisions = {request: tuple(request.grants(answer) for answer in pair) for request, pair in answers.items()}
 
-    assert decisions == {request: request.granted if servers.cors else (False, False) for request in CROSS_ORIGIN}
+    assert not found, "\n".join(f"{request}\n    " + "\n    ".join(problems) for request, problems in found.items())
+    assert decisions == {request: (request.granted and servers.cors,) * 2 for request in CROSS_ORIGIN}

@@ -10,6 +10,9 @@ from typing import Any, Literal
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+# Loggers that write SQL statements with their parameters at DEBUG: password hashes, token digests, CSRF tokens.
+# They stay at INFO whatever LOG_LEVEL says (SQLAlchemy's own keeps to WARNING unless the engine echoes).
+STATEMENT_LOGGERS = ("aiosqlite",)
 
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
 _UNLOGGED_ATTRIBUTES = frozenset({"color_message"})  # uvicorn's copy of the message, coloured for a terminal
@@ -57,6 +60,7 @@ def logging_config(level: str, log_format: Literal["json", "text"] = "json") -> 
         "formatters": {log_format: formatter},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": log_format}},
         "root": {"level": level, "handlers": ["stderr"]},
+        "loggers": {name: {"level": "INFO"} for name in STATEMENT_LOGGERS},
     }
 
 

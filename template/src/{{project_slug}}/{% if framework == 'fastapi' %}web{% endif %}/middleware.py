@@ -1,18 +1,20 @@
-"""ASGI middleware around every request.
+"""ASGI middleware around every request, pure ASGI (no per-request Request objects).
 
 Outermost, `RequestContextMiddleware` gives each response its request id and security headers and logs
 it. Innermost, `ProblemBoundaryMiddleware` turns an oversized body (413) and a crash (500) into problem
-responses. CORS sits between the two, so that a page may read those answers too.
+responses. `CorsMiddleware` sits between the two, so that a page may read those answers too.
 """
 
 import logging
 import time
 from collections.abc import Mapping
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..cors import ORIGIN, REQUEST_METHOD, CorsPolicy
 from ..logs import request_id_var
 from ..problems import problem
 from ..request_ids import REQUEST_ID_HEADER, request_id_from
@@ -64,6 +66,33 @@ class RequestContextMiddleware:
                 extra={"duration_ms": round((time.perf_counter() - started) * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+class CorsMiddleware:
+    """The shared CORS policy (cors.py): a granted preflight is answered here, before routing."""
+
+    def __init__(self, app: ASGIApp, policy: CorsPolicy) -> None:
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        answer = self.policy.answer(scope["method"], headers.get(ORIGIN), headers.get(REQUEST_METHOD))
+
+        async def send_with_cors_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                response_headers.add_vary_header(ORIGIN)
+                response_headers.update(answer.headers)
+            await send(message)
+
+        if answer.preflight:
+            await Response(status_code=204)(scope, receive, send_with_cors_headers)
+        else:
+            await self.app(scope, receive, send_with_cors_headers)
 
 
 class ProblemBoundaryMiddleware:

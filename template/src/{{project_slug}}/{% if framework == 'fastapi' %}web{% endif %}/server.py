@@ -23,7 +23,9 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int, reload
         log_config=_log_config(settings),
         access_log=False,  # the request middleware logs each request with its id
         log_level=settings.log_level.lower(),
-        proxy_headers=True,
+        # Not uvicorn's reading of X-Forwarded-For: the app reads it where it needs the client's address, as
+        # it does behind gunicorn, which leaves the peer's address alone.
+        proxy_headers=False,
         timeout_graceful_shutdown=20,
         # The supervisor kills a worker that misses a health ping for this long (default 5 s): a worker still
         # importing its app on a busy host would be killed and restarted forever.
@@ -46,8 +48,7 @@ def build_app() -> FastAPI:
 def _log_config(settings: Settings) -> dict[str, Any]:
     """The project's logging configuration, which uvicorn applies in every process it starts (those of the
     workers and the reloader's server start afresh): its loggers pass their lines on to the root logger's handler."""
-    return {
-        **logging_config(settings.log_level, settings.log_format),
-        # uvicorn says which change makes it reload; watchfiles would add a line for every change it sees.
-        "loggers": {"watchfiles": {"level": "WARNING"}},
-    }
+    config = logging_config(settings.log_level, settings.log_format)
+    # uvicorn says which change makes it reload; watchfiles would add a line for every change it sees.
+    config["loggers"]["watchfiles"] = {"level": "WARNING"}
+    return config

@@ -1,7 +1,8 @@
-"""Around every request: request id, security headers, body limit, undeclared methods, access log.
+"""Around every request: request id, security headers, CORS, body limit, undeclared methods, access log.
 
-The Flask counterpart of the FastAPI adapter's middleware. `after_request` runs for every response,
-error pages included, because Flask turns every error into a response first (see errors.py).
+The Flask counterpart of the FastAPI adapter's middleware, in the same order. `after_request` runs for
+every response, error pages included, because Flask turns every error into a response first (see
+errors.py), and for the answer a `before_request` hook returns (a granted CORS preflight).
 """
 
 import logging
@@ -13,6 +14,7 @@ from functools import partial
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 
+from ..cors import ORIGIN, REQUEST_METHOD, CorsPolicy
 from ..logs import request_id_var
 from ..request_ids import REQUEST_ID_HEADER, request_id_from
 
@@ -22,18 +24,22 @@ MAX_BODY_BYTES = 1024 * 1024
 # can destroy the answer on its way. A longer body makes the server close the connection (server.py).
 DRAIN_LIMIT_BYTES = 8 * MAX_BODY_BYTES
 
-# Werkzeug answers HEAD on every GET route and Flask answers OPTIONS on every route;
-# the API declares neither, so both are refused, except for CORS preflight requests.
-UNDECLARED_METHODS = frozenset({"HEAD", "OPTIONS"})
+# Werkzeug answers HEAD on every GET route; the API declares no HEAD, so it is refused and left out of
+# `Allow`. (Flask answers no OPTIONS either: see app.py.)
+UNDECLARED_METHODS = frozenset({"HEAD"})
 
 logger = logging.getLogger(__name__)
 
 
-def install_request_hooks(app: Flask, security_headers: Mapping[str, str]) -> None:
+def install_request_hooks(app: Flask, security_headers: Mapping[str, str], cors: CorsPolicy | None) -> None:
+    """`cors`: the CORS policy, if CORS_ORIGINS names any origin."""
     # Werkzeug reads a body sent without Content-Length up to MAX_CONTENT_LENGTH, then stops without an
     # error: one byte more lets `validation` tell a body over the limit from one that ends at it.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
     app.before_request(_start)
+    if cors is not None:
+        app.before_request(partial(_answer_cors_preflight, cors))
+        app.after_request(_add_cors_headers)
     app.before_request(_refuse_large_body)
     app.before_request(_refuse_undeclared_methods)
     # Keyed by lower-case name: the response's own headers are compared in that case (see `_finish`).
@@ -55,17 +61,27 @@ def _refuse_large_body() -> None:
         raise RequestEntityTooLarge
 
 
+def _answer_cors_preflight(cors: CorsPolicy) -> Response | None:
+    """Answer a preflight the policy grants, before routing; decide what every other answer gets."""
+    g.cors_answer = cors.answer(request.method, request.headers.get(ORIGIN), request.headers.get(REQUEST_METHOD))
+    if not g.cors_answer.preflight:
+        return None
+    granted = Response(status=204)
+    del granted.headers["Content-Type"]  # an empty answer, typed as nothing, as Starlette sends it
+    return granted
+
+
+def _add_cors_headers(response: Response) -> Response:
+    response.vary.add(ORIGIN)
+    response.headers.update(g.cors_answer.headers)
+    return response
+
+
 def _refuse_undeclared_methods() -> None:
     if request.url_rule is None or request.method not in UNDECLARED_METHODS:
         return  # routing answers 404 or 405 itself
-    if request.method == "OPTIONS" and _is_cors_preflight():
-        return  # Flask answers it only when CORS is on (see app.py)
     allowed = current_app.url_map.bind_to_environ(request.environ).allowed_methods()
     raise MethodNotAllowed(valid_methods=allowed)
-
-
-def _is_cors_preflight() -> bool:
-    return "Origin" in request.headers and "Access-Control-Request-Method" in request.headers
 
 
 def _finish(security_headers: Mapping[str, tuple[str, str]], response: Response) -> Response:

@@ -3,7 +3,7 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 
 from ...db.engine import ping
-from ...domain.schemas import Liveness, Problem, Readiness
+from ...domain.schemas import Liveness, Readiness
 from ..database import database
 from ..responses import json_response
 
@@ -16,7 +16,7 @@ def live() -> Response:
     return json_response(Liveness())
 
 
-@blueprint.get("/ready", responses={200: Readiness, 503: Problem})
+@blueprint.get("/ready", responses={200: Readiness})
 def ready() -> Response:
     """The service can reach its database (503 otherwise)."""
     ping(database().engine)
