@@ -826,8 +826,10 @@ def test_deploy_md_commands_match_the_manifests(tmp_path: Path, deploy: str, dat
     read as a shell reads it, and its commands are checked against the manifests rendered with it."""
     problems: dict[str, list[str]] = {}  # problem: the combinations that have it
     seen: set[str] = set()
-    registries = [{**answers, "container_registry": CONTAINER_REGISTRY} for answers in SUPPORTED if answers["ci"] != "none"]
-    for answers in [*SUPPORTED, *registries]:
+    # With the organisation's registry too, where CI publishes (it changes the DEPLOY.md of Kubernetes and Cloud Run).
+    registry = {"container_registry": CONTAINER_REGISTRY}
+    registered = [answers | registry for answers in SUPPORTED if answers["ci"] != "none"]
+    for answers in [*SUPPORTED, *registered]:
         if (answers["deploy"], answers["database"]) != (deploy, database):
             continue
         answers = {**answers, "python_version": PYTHON_VERSIONS[-1]}
@@ -855,7 +857,7 @@ RENAMES = {  # (deploy, file, old, new): one secret, namespace, job or volume re
     "compose-database-user": ("compose", "compose.yaml", f"POSTGRES_USER: {SLUG}", "POSTGRES_USER: postgres"),
     "fly-secret": ("fly", "DEPLOY.md", "fly secrets set DATABASE_URL=", "fly secrets set DB_URL="),
     "k8s-image-in-deploy-md": ("kubernetes", "DEPLOY.md", "IMAGE=ghcr.io/OWNER/REPOSITORY", "IMAGE=ghcr.io/OWNER/APP"),
-    "k8s-image-in-ci": ("kubernetes", ".github/workflows/ci.yml", '"ghcr.io/$GITHUB_REPOSITORY"', '"ghcr.io/$GITHUB_ACTOR"'),
+    "k8s-image-in-ci": ("kubernetes", ".github/workflows/ci.yml", "ghcr.io/$GITHUB_REPOSITORY", "ghcr.io/$GITHUB_REF"),
 }  # fmt: skip
 
 
