@@ -40,6 +40,7 @@ from .conftest import PROJECT_NAME, REPO, SLUG, missing, render, run, tool
 from .deploy_guide import deploy_guide_problems
 from .manifests import kustomize_build, pod_specs
 from .postgres import DRIVERS
+from .publishing import GITHUB_PUSH_TO_MAIN, GITLAB_PUSH_TO_DEFAULT_BRANCH, publish_target
 
 NAME = SLUG.replace("_", "-")  # Kubernetes, Fly and Render names: DNS labels, no underscores
 TEMPLATE = REPO / "template"
@@ -58,8 +59,6 @@ DEPLOYMENT_ROOTS = [
     "scripts/smoke-test.sh.jinja",
     "scripts/publish-image.sh.jinja",
 ]
-GITHUB_PUSH_TO_MAIN = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
-GITLAB_PUSH_TO_DEFAULT_BRANCH = '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH'
 KUBERNETES_VERSIONS = ["1.31.0", "1.37.0"]  # the oldest the manifests promise, and the newest schema bundled
 SHA_PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 
@@ -350,13 +349,6 @@ CI_COMMANDS = {
     f'sh scripts/smoke-test.sh "{NAME}:$TAG"',
 }
 CI_TAGS = {"github": "$GITHUB_SHA", "gitlab": "$CI_COMMIT_SHA"}  # the full commit SHA
-
-
-def publish_target(answers: Answers) -> str:
-    """The repository the publish job pushes to: the organisation's registry, else the CI platform's own."""
-    if answers.get("container_registry"):
-        return f"{answers['container_registry']}/{NAME}"
-    return {"github": "ghcr.io/$GITHUB_REPOSITORY", "gitlab": "$CI_REGISTRY_IMAGE"}[answers["ci"]]
 
 
 def ci_commands_problems(commands: list[str], answers: Answers) -> list[str]:
