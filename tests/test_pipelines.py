@@ -350,7 +350,9 @@ def assert_published(registry: Registry, repository: str, image: str) -> None:
     image's (the same image id), and its manifest is the one Docker pushed."""
     path = repository.split("/", 1)[1]
     tag = image.rsplit(":", 1)[1]
-    assert registry.get(f"{path}/tags/list").json()["tags"] == [tag]
+    tags = registry.get(f"{path}/tags/list")
+    assert tags.status_code == 200, f"the registry has no repository {path}: {tags.text}"
+    assert tags.json()["tags"] == [tag]
     manifest = registry.get(f"{path}/manifests/{tag}", Accept=MANIFEST_TYPES)
     assert manifest.status_code == 200, manifest.text
     local = json_of(docker("image", "inspect", image))
