@@ -78,7 +78,7 @@ def test_the_overlay_and_the_template_update_independently(tmp_path: Path) -> No
     readme.write_text(readme.read_text() + "\nReleased twice.\n")
     tag_release(template, "v2.0.0")
     overlay_policy = overlay / "template" / "LOGGING_POLICY.md.jinja"
-    overlay_policy.write_text(overlay_policy.read_text().replace("standard output", "standard output, one per line"))
+    overlay_policy.write_text(overlay_policy.read_text().replace("standard error", "standard error, one per line"))
     tag_release(overlay, "v2.0.0")
 
     copier.run_update(project, defaults=True, overwrite=True, unsafe=True, skip_tasks=True, quiet=True)
@@ -89,7 +89,7 @@ def test_the_overlay_and_the_template_update_independently(tmp_path: Path) -> No
 
     assert (project / "README.md").read_text().endswith("Released twice.\n")
     policy_text = policy.read_text()
-    assert "standard output, one per line" in policy_text
+    assert "standard error, one per line" in policy_text
     assert "Audit logs are kept for a year." in policy_text
     assert "Logs are kept 90 days" in policy_text
     assert (answers(project)["_commit"], answers(project, OVERLAY_ANSWERS)["_commit"]) == ("v2.0.0", "v2.0.0")
