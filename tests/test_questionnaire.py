@@ -86,6 +86,11 @@ def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
         ("author_email=a@b", "author_email", "must be an e-mail address"),
         ("code_owners=@acme/platform not-an-owner", "code_owners", "must be @user, @org/team or an e-mail"),
         ("python_image=python 3.13", "python_image", "must be an image reference"),
+        ("container_registry=registry.acme.example/team:1.0", "container_registry", "without tag"),  # a tag
+        ("container_registry=Registry.acme.example/Team", "container_registry", "without tag"),  # capitals
+        ("container_registry=acme/team", "container_registry", "without tag"),  # Docker Hub's, without its host
+        ("container_registry=registry.acme.example/team/", "container_registry", "without tag"),
+        ("container_registry=registry.acme.example/$(id)", "container_registry", "without tag"),
         ("python_version=3.9", "python_version", "Invalid choice"),
         ("database=mysql", "database", "Invalid choice"),
     ],

@@ -136,6 +136,34 @@ def test_free_text_answers_keep_every_file_valid_and_read_as_typed(
     assert f"# {text['project_name']}\n\n{text['description']}\n" in (project / "README.md").read_text()
 
 
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"deploy": "kubernetes", "ci": "github"},
+        {"deploy": "cloudrun", "ci": "gitlab", "database": "postgresql"},
+        {"deploy": "cloudrun", "ci": "github"},
+        {"deploy": "kubernetes", "ci": "none"},  # not asked without CI: an organisation's data file may still hold it
+    ],
+    ids=label,
+)
+def test_a_container_registry_answer_renders_clean(template_source: Path, tmp_path: Path, answers: Answers) -> None:
+    """SUPPORTED takes the default, the CI platform's own registry: the organisation's changes the CI file,
+    the manifests of the targets that pull an image, DEPLOY.md and the README."""
+    project = render(
+        template_source, tmp_path / "project", {**answers, "container_registry": "registry.acme.example/team"}
+    )
+
+    problems = []
+    for path in text_files(project):
+        text = path.read_text()
+        problems += layout_problems(path.relative_to(project), text)
+        problems += parse_problems(path.relative_to(project), text)
+    mentioned = [path.name for path in text_files(project) if "registry.acme.example/team/" in path.read_text()]
+
+    assert problems == []
+    assert ("README.md" in mentioned, "DEPLOY.md" in mentioned) == (answers["ci"] != "none",) * 2
+
+
 def test_a_postgresql_project_says_what_it_runs_on_in_development(template_source: Path, tmp_path: Path) -> None:
     project = render(template_source, tmp_path / "project", {"database": "postgresql"})
 

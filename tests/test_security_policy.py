@@ -125,6 +125,8 @@ def test_the_pipelines_audit_fails_on_a_known_vulnerable_pin(template_source: Pa
     project = render(template_source, tmp_path / "project", {**SUPPORTED[0], "ci": ci})
     ci_file = project / (".github/workflows/ci.yml" if ci == "github" else ".gitlab-ci.yml")
     (audit,) = re.findall(r"(?:run:|-) uv (audit .*)", ci_file.read_text())
+    readme = (project / "README.md").read_text().split("## Known vulnerabilities\n", 1)[1].split("\n## ", 1)[0]
+    assert f"```sh\nuv {audit}\n```" in readme, "the README's audit command is not the pipeline's"
     locked = run([tool("uv"), "lock", "--quiet"], cwd=project)
     assert locked.returncode == 0, locked.stderr
 

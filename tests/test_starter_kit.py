@@ -38,6 +38,14 @@ def test_an_organisation_data_file_lands_where_each_value_belongs(template_sourc
     assert "Apache License" in (project / "LICENSE").read_text()
     assert (project / "CODEOWNERS").read_text().splitlines()[-1] == f"* {organisation['code_owners']}"
     assert f"ARG PYTHON_IMAGE={organisation['python_image']}\n" in (project / "Dockerfile").read_text()
+    # The registry: where CI pushes, what the Kubernetes overlay pulls, what DEPLOY.md and the README name.
+    repository = f"{organisation['container_registry']}/billing"
+    publish = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["publish"]["script"][-1]
+    assert publish == f'sh scripts/publish-image.sh "billing:$CI_COMMIT_SHA" "{repository}"'
+    overlay = yaml.safe_load((project / "k8s" / "overlays" / "production" / "kustomization.yaml").read_text())
+    assert overlay["images"] == [{"name": "billing", "newName": repository, "newTag": "0.1.0"}]
+    assert f"IMAGE={repository}\n" in (project / "DEPLOY.md").read_text()
+    assert f"`{repository}`" in (project / "README.md").read_text()
     assert (project / "src" / "billing" / "web" / "server.py").read_text().count("gunicorn") > 0  # flask
     assert (project / "src" / "billing" / "domain" / "oidc.py").is_file()
     assert (project / "k8s").is_dir()
@@ -70,7 +78,7 @@ def test_the_overlay_and_the_template_update_independently(tmp_path: Path) -> No
     readme.write_text(readme.read_text() + "\nReleased twice.\n")
     tag_release(template, "v2.0.0")
     overlay_policy = overlay / "template" / "LOGGING_POLICY.md.jinja"
-    overlay_policy.write_text(overlay_policy.read_text().replace("standard output", "standard output, one per line"))
+    overlay_policy.write_text(overlay_policy.read_text().replace("standard error", "standard error, one per line"))
     tag_release(overlay, "v2.0.0")
 
     copier.run_update(project, defaults=True, overwrite=True, unsafe=True, skip_tasks=True, quiet=True)
@@ -81,7 +89,7 @@ def test_the_overlay_and_the_template_update_independently(tmp_path: Path) -> No
 
     assert (project / "README.md").read_text().endswith("Released twice.\n")
     policy_text = policy.read_text()
-    assert "standard output, one per line" in policy_text
+    assert "standard error, one per line" in policy_text
     assert "Audit logs are kept for a year." in policy_text
     assert "Logs are kept 90 days" in policy_text
     assert (answers(project)["_commit"], answers(project, OVERLAY_ANSWERS)["_commit"]) == ("v2.0.0", "v2.0.0")
