@@ -198,6 +198,7 @@ def measure(
             rows.append(row(endpoint, connections, load))
             say(
                 f"  {rows[-1].label:28} {endpoint:16} {connections:3} connections {load.requests_per_second:6.0f} req/s"
+                f"  {load.cpu_ms_per_request:5.2f} CPU ms"
                 f"  p99 {load.p99_ms:6.1f} ms  errors {load.errors}  timeouts {load.timeouts}"
             )
     return rows

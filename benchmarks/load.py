@@ -75,6 +75,9 @@ class Load:
 
     requests: int  # answered
     requests_per_second: float
+    # The worker processes' CPU time (user and system) over the run, per answer: other work on the machine skews
+    # it far less than req/s, which it also slows down.
+    cpu_ms_per_request: float
     p50_ms: float
     p99_ms: float
     errors: int
@@ -131,7 +134,9 @@ def run_load(
             server.base_url + request.path,
         ]
         with RssSampler(server.workers) as rss:
+            cpu_before = cpu_seconds(server.workers)
             output = run_wrk(command, threads, errors)
+            cpu_used = cpu_seconds(server.workers) - cpu_before
         errors.seek(0)
         stderr = errors.read()
     summaries = [line for line in output.stdout.splitlines() if line.startswith("{")]
@@ -141,6 +146,7 @@ def run_load(
     return Load(
         requests=summary["requests"],
         requests_per_second=summary["requests"] / (summary["duration_us"] / 1e6),
+        cpu_ms_per_request=cpu_used * 1000 / max(summary["requests"], 1),
         p50_ms=summary["p50_us"] / 1000,
         p99_ms=summary["p99_us"] / 1000,
         errors=sum(summary[kind] for kind in ("connect", "read", "write", "status")),

@@ -33,6 +33,7 @@ class Row:
     concurrency: int
     requests: int  # answered in the run
     requests_per_second: float
+    cpu_ms_per_request: float
     p50_ms: float
     p99_ms: float
     errors: int
@@ -86,6 +87,7 @@ COLUMNS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "concurrency": ("connections", str),
     "requests": ("requests", "{:,}".format),
     "requests_per_second": ("req/s", "{:,.0f}".format),
+    "cpu_ms_per_request": ("CPU ms per answer", "{:.2f}".format),
     "p50_ms": ("p50 ms", milliseconds),
     "p99_ms": ("p99 ms", milliseconds),
     "errors": ("errors", str),
@@ -139,6 +141,8 @@ def description(meta: dict[str, Any]) -> list[str]:
         "",
         "Errors: socket errors and answers of status 400 or more; timeouts: answers slower than"
         f" {meta['timeout_seconds']} s (wrk does not count the requests still unanswered when a run ends)."
+        " CPU ms per answer: the CPU time of the server's worker processes over the run, per answer; other work on"
+        " the machine skews it far less than req/s."
         " Floor: the same server, started by the same command, serving a bare hello-JSON app on GET /health/live."
         " Of floor: req/s over the floor's at the same concurrency; of Flask-sync: over Flask-sync's on the same"
         " database, endpoint and concurrency (floors: over gunicorn's).",

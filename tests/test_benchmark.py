@@ -52,7 +52,7 @@ def test_quick_benchmark_writes_a_row_for_every_measurement(tmp_path: Path) -> N
     ]
     assert Counter(measured) == Counter(floors + services)
     for row in results["rows"]:
-        assert {"vs_floor", "vs_flask_sync", "peak_rss_mib", "load_average"} <= row.keys(), row
+        assert {"vs_floor", "vs_flask_sync", "cpu_ms_per_request", "peak_rss_mib", "load_average"} <= row.keys(), row
         if row["database"] == "postgresql":  # Flask-sync on PostgreSQL was not run: no ratio to it
             assert row["vs_flask_sync"] is None, row
     assert results["meta"]["auth"] == "jwt"

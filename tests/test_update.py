@@ -38,9 +38,9 @@ TEAM_TEST = """
 def test_the_teams_own_case() -> None:
     assert NEW_ITEM["price"] == 19.5
 """
-POOL_SIZE_V1 = "    db_pool_size: int = Field(default=10, ge=1, le=100)\n"
-POOL_SIZE_V2 = "    db_pool_size: int = Field(default=20, ge=1, le=100)\n"
-POOL_SIZE_TEAM = "    db_pool_size: int = Field(default=15, ge=1, le=100)\n"
+POOL_TIMEOUT_V1 = "    db_pool_timeout: float = Field(default=10.0, gt=0)\n"
+POOL_TIMEOUT_V2 = "    db_pool_timeout: float = Field(default=20.0, gt=0)\n"
+POOL_TIMEOUT_TEAM = "    db_pool_timeout: float = Field(default=15.0, gt=0)\n"
 RELEASE_README_SECTION = "\n## Support\n\nThe platform team answers questions about {{ project_name }}.\n"
 RENAME_MIGRATION = """
 _migrations:
@@ -124,7 +124,7 @@ def release_v2(repository: Path) -> None:
     readme = repository / "template" / "README.md.jinja"
     readme.write_text(readme.read_text() + RELEASE_README_SECTION)
     settings = repository / "template" / "src" / "{{project_slug}}" / "settings.py.jinja"
-    settings.write_text(settings.read_text().replace(POOL_SIZE_V1, POOL_SIZE_V2, 1))
+    settings.write_text(settings.read_text().replace(POOL_TIMEOUT_V1, POOL_TIMEOUT_V2, 1))
     (repository / "template" / "RUNBOOK.md.jinja").write_text("# Runbook of {{ project_name }}\n")
     (repository / "template" / ".env.jinja").write_text("LOG_LEVEL=INFO\n")
     (repository / "template" / "CHANGELOG.md").write_text("# Changelog\n")
@@ -162,7 +162,7 @@ def test_a_new_release_keeps_local_edits_and_shows_collisions_inline(two_release
     }
     for path, text in team_edits.items():
         path.write_text(text)
-    settings.write_text(settings.read_text().replace(POOL_SIZE_V1, POOL_SIZE_TEAM, 1))
+    settings.write_text(settings.read_text().replace(POOL_TIMEOUT_V1, POOL_TIMEOUT_TEAM, 1))
     commit_all(project, "The team's edits")
     (project / ".env").write_text("SECRET_KEY=the-teams-own-secret\n")  # git-ignored
     license_text = (project / "LICENSE").read_bytes()
@@ -187,13 +187,13 @@ def test_a_new_release_keeps_local_edits_and_shows_collisions_inline(two_release
     # The setting both changed is the one conflict, inline, and git lists it as unmerged.
     assert conflict_markers(project) == [f"src/{SLUG}/settings.py"]
     assert (
-        f"<<<<<<< before updating\n{POOL_SIZE_TEAM}=======\n{POOL_SIZE_V2}>>>>>>> after updating\n"
+        f"<<<<<<< before updating\n{POOL_TIMEOUT_TEAM}=======\n{POOL_TIMEOUT_V2}>>>>>>> after updating\n"
         in settings.read_text()
     )
     assert git(project, "diff", "--name-only", "--diff-filter=U").split() == [f"src/{SLUG}/settings.py"]
     assert git(project, "ls-files", "--others", "--exclude-standard").split() == ["RUNBOOK.md"]
     git(project, "checkout", "--ours", "--", f"src/{SLUG}/settings.py")  # as README says: keep yours
-    assert POOL_SIZE_TEAM in settings.read_text()
+    assert POOL_TIMEOUT_TEAM in settings.read_text()
     assert not conflict_markers(project)
 
 
@@ -368,7 +368,7 @@ def test_changing_ci_deploy_framework_and_database_keeps_the_teams_code_and_rows
     readme = project / "README.md"
     readme.write_text(readme.read_text().replace("\n", TEAM_README_NOTE, 1))
     settings = project / "src" / SLUG / "settings.py"
-    settings.write_text(settings.read_text().replace(POOL_SIZE_V1, POOL_SIZE_TEAM, 1))
+    settings.write_text(settings.read_text().replace(POOL_TIMEOUT_V1, POOL_TIMEOUT_TEAM, 1))
     export_openapi(project)  # as the post-copy step does: the contract is committed
     commit_all(project, "The team's edits")
     team_files = project_files(project, DOMAIN, TEAM_TEST_FILE)
@@ -431,7 +431,7 @@ def assert_team_work_kept(project: Path, team_files: dict[str, bytes]) -> None:
     stored, served to it by the project as it now is."""
     assert changed_files(team_files, project_files(project, DOMAIN, TEAM_TEST_FILE)) == [], "the team's code changed"
     assert TEAM_README_NOTE in (project / "README.md").read_text()
-    assert POOL_SIZE_TEAM in (project / "src" / SLUG / "settings.py").read_text()
+    assert POOL_TIMEOUT_TEAM in (project / "src" / SLUG / "settings.py").read_text()
     with serve_briefly(project) as base_url, httpx.Client(base_url=base_url) as client:
         token = client.post("/auth/token", data={"username": "ada@example.com", "password": PASSWORD})
         assert token.status_code == 200, token.text
