@@ -125,6 +125,7 @@ def send_raw(method: str, path: str, status: int, body: bytes, content_type: str
 
 LAMP = {"name": "Lamp", "description": "A desk lamp", "price": 19.5}
 JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 
 CASES = [
     # Meta
@@ -439,7 +440,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def send_form(path: str, status: int, **fields: str) -> Case:
     body = urllib.parse.urlencode(fields).encode()
-    return send_raw("POST", path, status, body, "application/x-www-form-urlencoded")
+    return send_raw("POST", path, status, body, FORM)
 
 
 def now() -> int:
@@ -497,6 +498,9 @@ def jwt_cases() -> list[Case]:
         send_form("/auth/token", 422, username="alice@example.com"),
         send_form("/auth/token", 422, grant_type="client_credentials", username="alice@example.com", password=PASSWORD),
         send_json("POST", "/auth/token", 422, {"username": "alice@example.com", "password": PASSWORD}),
+        # A form is bytes: those that are not UTF-8 are read alike, raw or percent-encoded.
+        send_raw("POST", "/auth/token", 401, b"username=\xffeve@example.com&password=guess", FORM),
+        send_raw("POST", "/auth/token", 422, b"grant_type=%FFpassword&username=eve@example.com&password=guess", FORM),
         # Login throttling: the sixth failure in a row for one account is refused before the password is checked.
         *[send_form("/auth/token", 401, username="mallory@example.com", password="guess")] * 5,
         send_form("/auth/token", 429, username="mallory@example.com", password="guess"),
