@@ -4,7 +4,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,20 +63,26 @@ def server_output(project: Path, log_name: str = SERVER_LOG) -> str:
     return (project / log_name).read_text()
 
 
+def answers_ok(url: str, timeout: float, running: Callable[[], bool] = lambda: True, interval: float = 0.2) -> bool:
+    """Whether GET `url` answers 200 within `timeout` seconds; False at once when `running()` says the server
+    has stopped."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and running():
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(interval)
+    return False
+
+
 def _wait_until_live(base_url: str, port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
     """Until the server answers /health/live, from a process of its own session (started with
     `start_new_session`, so the session id is the command's pid): not another test's server on the port."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    if not answers_ok(f"{base_url}/health/live", timeout, running=lambda: process.poll() is None):
         if process.poll() is not None:
             raise ServerFailed(f"server exited early with {process.returncode}")
-        try:
-            answered = httpx.get(f"{base_url}/health/live", timeout=2).status_code == 200
-        except httpx.TransportError:
-            answered = False
-        if answered:
-            if any(session_of(pid) == process.pid for pid in listening_processes(port)):
-                return
-            raise ServerFailed(f"another process answers on port {port}: pick a new port and start again")
-        time.sleep(0.2)
-    raise ServerFailed(f"server did not answer /health/live within {timeout} s")
+        raise ServerFailed(f"server did not answer /health/live within {timeout} s")
+    if not any(session_of(pid) == process.pid for pid in listening_processes(port)):
+        raise ServerFailed(f"another process answers on port {port}: pick a new port and start again")

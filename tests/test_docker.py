@@ -27,6 +27,7 @@ from .conftest import REPO, SLUG, missing, render, run, tool
 from .credentials import sign_in
 from .ports import free_port
 from .postgres import PostgresServer
+from .servers import answers_ok
 
 pytestmark = pytest.mark.docker
 
@@ -115,19 +116,12 @@ def container() -> Iterator[str]:
 
 
 def wait_until_live(base_url: str, name: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/health/live", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if docker("inspect", "--format", "{{.State.Running}}", name).stdout.strip() != "true":
-            break
-        time.sleep(0.5)
-    pytest.fail(
-        f"the container did not answer /health/live:\n{docker('logs', name).stdout}{docker('logs', name).stderr}"
-    )
+    def running() -> bool:
+        return docker("inspect", "--format", "{{.State.Running}}", name).stdout.strip() == "true"
+
+    if not answers_ok(f"{base_url}/health/live", timeout, running, interval=0.5):
+        logs = docker("logs", name)
+        pytest.fail(f"the container did not answer /health/live:\n{logs.stdout}{logs.stderr}")
 
 
 def report(capsys: pytest.CaptureFixture[str], line: str) -> None:

@@ -44,6 +44,7 @@ from .conftest import SLUG, missing, render, run
 from .credentials import sign_in
 from .ports import free_port, listening_processes
 from .publishing import GITHUB_PUSH_TO_MAIN, GITLAB_PUSH_TO_DEFAULT_BRANCH
+from .servers import answers_ok
 from .test_docker import docker, earlier_stages, lock, must, uv_stand_in
 from .test_docker import docker_ready as docker_ready  # the fixture: Docker up, base-image stand-ins built
 
@@ -419,16 +420,9 @@ def compose_commands(project: Path, service: str) -> list[str]:
 
 
 def wait_until_ready(base_url: str, compose: Compose) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/health/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    logs = compose("logs", "--no-color")
-    pytest.fail(f"the app did not answer /health/ready:\n{logs.stdout[-6000:]}{logs.stderr[-3000:]}")
+    if not answers_ok(f"{base_url}/health/ready", timeout=180, interval=1):
+        logs = compose("logs", "--no-color")
+        pytest.fail(f"the app did not answer /health/ready:\n{logs.stdout[-6000:]}{logs.stderr[-3000:]}")
 
 
 @pytest.mark.parametrize("database", COMPOSE)

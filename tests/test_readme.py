@@ -10,8 +10,6 @@ import os
 import re
 import signal
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import REPO, copy_template, python_for, run, tag_release
+from .servers import answers_ok
 
 pytestmark = pytest.mark.deep
 
@@ -92,16 +91,11 @@ class Terminal:
 
 
 def wait_until_live(server: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if server.poll() is not None:
-            stderr = server.stderr.read().decode() if server.stderr else ""
-            pytest.fail(f"the service exited with {server.returncode}:\n{stderr}")
-        try:
-            with urllib.request.urlopen(f"{SERVICE}/health/live", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("the service did not answer /health/live within a minute")
+    if not answers_ok(f"{SERVICE}/health/live", timeout=60, running=lambda: server.poll() is None):
+        if server.poll() is None:
+            pytest.fail("the service did not answer /health/live within a minute")
+        stderr = server.stderr.read().decode() if server.stderr else ""
+        pytest.fail(f"the service exited with {server.returncode}:\n{stderr}")
 
 
 def assert_answered(command: str, output: str) -> None:
