@@ -443,6 +443,18 @@ def send_form(path: str, status: int, **fields: str) -> Case:
     return send_raw("POST", path, status, body, FORM)
 
 
+BOUNDARY = "parity-boundary"
+MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+def multipart(**fields: str) -> bytes:
+    parts = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    )
+    return f"{''.join(parts)}--{BOUNDARY}--\r\n".encode()
+
+
 def now() -> int:
     """Seconds since the epoch, read when a case is built: tokens made at import would expire in a long run."""
     return int(time.time())
@@ -498,6 +510,10 @@ def jwt_cases() -> list[Case]:
         send_form("/auth/token", 422, username="alice@example.com"),
         send_form("/auth/token", 422, grant_type="client_credentials", username="alice@example.com", password=PASSWORD),
         send_json("POST", "/auth/token", 422, {"username": "alice@example.com", "password": PASSWORD}),
+        # Only url-encoded forms are read (RFC 6749, and the document): a multipart one is not, well-formed or not.
+        send_raw("POST", "/auth/token", 422, multipart(username="alice@example.com", password=PASSWORD), MULTIPART),
+        send_raw("POST", "/auth/token", 422, b"username=alice@example.com", "multipart/form-data"),  # no boundary
+        send_raw("POST", "/auth/token", 422, multipart(username="alice@example.com")[:-12], MULTIPART),  # truncated
         # A form is bytes: those that are not UTF-8 are read alike, raw or percent-encoded.
         send_raw("POST", "/auth/token", 401, b"username=\xffeve@example.com&password=guess", FORM),
         send_raw("POST", "/auth/token", 422, b"grant_type=%FFpassword&username=eve@example.com&password=guess", FORM),
