@@ -3,7 +3,7 @@
 Both projects are installed with uv and started with their production command (gunicorn for Flask,
 uvicorn for FastAPI) on free loopback ports, each on a fresh database (SQLite or PostgreSQL, and FastAPI
 sync or async, as `PAIRINGS` says), once without and once with CORS. One list of requests goes to both, in
-order, so that ids match; every pair of answers must agree on the status, the headers that matter and the
+order, so that ids match; every pair of answers must agree on the status line, the headers that matter and the
 body, byte for byte once timestamps are reduced to their notation. Each case also names the status it
 expects, so that two equally wrong answers do not pass. The OpenAPI documents must be the same bytes. With
 CORS, every case is also sent from a page of the allowed origin, and browser requests of allowed and
@@ -175,6 +175,7 @@ CASES = [
     Case("GET", "/items?per_page=2&per_page=101", 422),
     Case("GET", "/ITEMS", 404),
     Case("GET", "/items?page=99999999999999999999", 422),
+    Case("GET", "/items?filter=" + "a" * 8000, 200),  # a request line of 8 KiB is served
     # Creation
     send_json("POST", "/items", 201, LAMP),
     send_json("POST", "/items", 201, {"name": "Lämp ✓ 灯", "description": None, "price": 0}),
@@ -341,6 +342,8 @@ def differences(case: Case, fastapi: httpx.Response, flask: httpx.Response) -> l
         for framework, response in zip(FRAMEWORKS, (fastapi, flask), strict=True)
         if response.status_code != case.status
     ]
+    if fastapi.reason_phrase != flask.reason_phrase:
+        found.append(f"status line: {fastapi.reason_phrase!r} != {flask.reason_phrase!r}")
     for name in SIGNIFICANT_HEADERS:
         fastapi_value, flask_value = (comparable_header(name, answer.headers.get(name)) for answer in (fastapi, flask))
         if fastapi_value != flask_value:

@@ -1,4 +1,4 @@
-"""Around every request: request id, security headers, CORS, body limit, undeclared methods, access log.
+"""Around every request: request id, security headers, CORS, body limit, undeclared methods, status line, access log.
 
 The Flask counterpart of the FastAPI adapter's middleware, in the same order. `after_request` runs for
 every response, error pages included, because Flask turns every error into a response first (see
@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from contextlib import suppress
 from functools import partial
+from http import HTTPStatus
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
@@ -27,6 +28,10 @@ DRAIN_LIMIT_BYTES = 8 * MAX_BODY_BYTES
 # Werkzeug answers HEAD on every GET route; the API declares no HEAD, so it is refused and left out of
 # `Allow`. (Flask answers no OPTIONS either: see app.py.)
 UNDECLARED_METHODS = frozenset({"HEAD"})
+
+# Status lines as uvicorn writes them, with Python's reason phrases: `422 Unprocessable Content`, where
+# werkzeug would write `422 UNPROCESSABLE ENTITY`.
+STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +90,7 @@ def _refuse_undeclared_methods() -> None:
 
 
 def _finish(security_headers: Mapping[str, tuple[str, str]], response: Response) -> Response:
+    response.status = STATUS_LINES.get(response.status_code, response.status)
     headers = response.headers
     headers[REQUEST_ID_HEADER] = g.request_id
     # One pass over the response's headers: werkzeug's `setdefault` searches them, by raising and catching

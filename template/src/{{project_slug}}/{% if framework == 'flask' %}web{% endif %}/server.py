@@ -25,6 +25,9 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int, reload
         "threads": settings.db_pool_size,
         "reload": reload,
         "graceful_timeout": 20,
+        # A request line of up to 8 KiB, gunicorn's most (its default is 4 KiB) and as much as nginx and most
+        # load balancers pass: long query strings are served, not refused with 414.
+        "limit_request_line": 8190,
         "accesslog": None,  # the request hooks log each request with its id
         "logger_class": _ServerLogger,
         "loglevel": settings.log_level.lower(),
