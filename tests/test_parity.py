@@ -204,6 +204,7 @@ CASES = [
     send_json("POST", "/items", 422, {"name": "x" * 101, "description": "d" * 1001, "price": "s3cret"}),
     send_json("POST", "/items", 422, {"name": None, "price": None}),
     send_json("POST", "/items", 422, {"name": 1, "price": True}),
+    send_json("POST", "/items", 422, {"name": "La\u0000mp", "description": "\u0000", "price": 1}),
     send_json("POST", "/items", 422, None),
     send_json("POST", "/items", 422, []),
     send_json("POST", "/items", 422, "Lamp"),
