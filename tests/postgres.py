@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,12 @@ class LocalPostgresServer(PostgresServer):
     def __init__(self, admin_url: str, pg_ctl: list[str]) -> None:
         super().__init__(admin_url)
         self._pg_ctl = pg_ctl
+
+    @property
+    def port(self) -> int:
+        port = urllib.parse.urlsplit(self.admin_url).port
+        assert port is not None
+        return port
 
     def stop(self, mode: str = "fast") -> None:
         """`pg_ctl stop -m MODE`: `fast` ends every session and shuts down cleanly, `immediate` quits at once,

@@ -13,6 +13,10 @@
   and every item route answer the 503 problem with Retry-After, each within the client's 10 s; the workers stay
   up and log JSON only. Once the server is back, the service is ready again and serves the stored item and new
   writes, without a restart of its own.
+- The network drops every packet to PostgreSQL (a partition: nothing refuses or closes a connection), with
+  DB_STATEMENT_TIMEOUT and DB_CONNECT_TIMEOUT at 2 s: readiness and item routes answer the 503 problem within
+  the client's 10 s, where a request on a pooled connection used to wait until TCP gave up (about 15
+  minutes). Once the network is back, so is the service.
 """
 
 import json
@@ -66,6 +70,8 @@ DATABASE_UNAVAILABLE = {
     "status": 503,
     "detail": "The service cannot reach its database right now; try again shortly.",
 }
+# A partition's requests fail within 2 s + 1 s (the driver's grace past the statement timeout) + 2 s.
+SHORT_DATABASE_TIMEOUTS = {"DB_STATEMENT_TIMEOUT": "2", "DB_CONNECT_TIMEOUT": "2"}
 WAITING_FOR_A_LOCK = (
     "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND wait_event_type = 'Lock'"
 )
@@ -87,7 +93,9 @@ def project(request: pytest.FixtureRequest, template_source: Path, tmp_path_fact
 
 
 @contextmanager
-def started(project: Project, database_url: str, log_name: str = "server.log") -> Iterator[str]:
+def started(
+    project: Project, database_url: str, log_name: str = "server.log", settings: dict[str, str] | None = None
+) -> Iterator[str]:
     """The project, its database migrated, served by its production command with 2 workers: its base URL."""
     production = {
         "APP_ENV": "production",
@@ -95,6 +103,7 @@ def started(project: Project, database_url: str, log_name: str = "server.log") -
         "LOG_LEVEL": "WARNING",
         "DATABASE_URL": database_url,
         **SMALL_POOL,
+        **(settings or {}),
     }
     migrated = run([*UV_RUN, SLUG, "db", "upgrade"], cwd=project.path, env={**os.environ, **production})
     assert migrated.returncode == 0, migrated.stderr
@@ -269,6 +278,41 @@ def test_a_stopped_database_is_a_503_until_it_is_back(
     assert "Lost" not in [entry["name"] for entry in stored], "a write answered 503 is not stored"
     new_lines = service.log.read_text().splitlines()[log_lines:]
     assert [line for line in new_lines if not line.startswith("{")] == [], "the log holds JSON entries only"
+
+
+def test_a_database_cut_off_by_the_network_is_a_503_until_it_is_back(
+    project: Project, service_on_its_own_database: ServiceOnItsOwnDatabase
+) -> None:
+    database = service_on_its_own_database.database
+    database_url = database.create_database(project.db_style)
+    with started(project, database_url, "server-cut-off.log", SHORT_DATABASE_TIMEOUTS) as base_url:
+        item = create_item(base_url, "Kept")
+        with network_cut_off(database.port):
+            answers = [
+                answer_to("GET", f"{base_url}/items/{item['id']}"),
+                answer_to("GET", f"{base_url}/health/ready"),
+                answer_to("POST", f"{base_url}/items", {"name": "Lost", "price": 1}),
+            ]
+        within_retries(lambda: status_of(f"{base_url}/health/ready") == 200, "the service is ready again")
+        after = answer_to("GET", f"{base_url}/items?per_page=100")
+
+    assert answers == [Answer(503, "application/problem+json", RETRY_AFTER, DATABASE_UNAVAILABLE)] * len(answers)
+    assert after.body["items"] == [item], "the stored item is served, and the write answered 503 is not stored"
+
+
+@contextmanager
+def network_cut_off(port: int) -> Iterator[None]:
+    """Every packet to `port` on loopback is dropped, as in a network partition, until the block ends."""
+    if shutil.which("iptables") is None or os.geteuid() != 0:
+        missing("iptables, as root", "`apt-get install iptables`, and root: the test drops packets on loopback")
+    rule = ["INPUT", "--in-interface", "lo", "--protocol", "tcp", "--dport", str(port), "--jump", "DROP"]
+    inserted = run(["iptables", "--wait", "--insert", *rule])
+    assert inserted.returncode == 0, inserted.stderr
+    try:
+        yield
+    finally:
+        deleted = run(["iptables", "--wait", "--delete", *rule])
+        assert deleted.returncode == 0, deleted.stderr
 
 
 def create_item(base_url: str, name: str) -> dict[str, object]:
