@@ -268,8 +268,7 @@ def test_a_stopped_database_is_a_503_until_it_is_back(
     after = answer_to("GET", f"{base_url}/items/{item['id']}")
     written = answer_to("POST", f"{base_url}/items", {"name": "Written", "price": 2})
 
-    unavailable = Answer(503, "application/problem+json", RETRY_AFTER, DATABASE_UNAVAILABLE)
-    assert answers == {kind: [unavailable] * len(each) for kind, each in answers.items()}
+    assert answers == {kind: [UNAVAILABLE] * len(each) for kind, each in answers.items()}
     assert alive == workers, "every worker lived through the outage"
     assert after == Answer(200, "application/json", None, item), "the stored item is served, unchanged"
     assert written.status == 201, written
@@ -296,7 +295,7 @@ def test_a_database_cut_off_by_the_network_is_a_503_until_it_is_back(
         within_retries(lambda: status_of(f"{base_url}/health/ready") == 200, "the service is ready again")
         after = answer_to("GET", f"{base_url}/items?per_page=100")
 
-    assert answers == [Answer(503, "application/problem+json", RETRY_AFTER, DATABASE_UNAVAILABLE)] * len(answers)
+    assert answers == [UNAVAILABLE] * len(answers)
     assert after.body["items"] == [item], "the stored item is served, and the write answered 503 is not stored"
 
 
@@ -328,6 +327,10 @@ class Answer:
     content_type: str | None
     retry_after: str | None
     body: object
+
+
+# What every request gets while the database is out of reach.
+UNAVAILABLE = Answer(503, "application/problem+json", RETRY_AFTER, DATABASE_UNAVAILABLE)
 
 
 def answer_to(method: str, url: str, payload: dict[str, object] | None = None) -> Answer:
