@@ -18,7 +18,7 @@ import httpx
 import pytest
 import yaml
 
-from .conftest import GIT_IDENTITY, PROJECT_NAME, REPO, SLUG, git, render, run, tag_release, tool
+from .conftest import GIT_IDENTITY, PROJECT_NAME, REPO, SLUG, git, python_for, render, run, tag_release, tool
 from .credentials import PASSWORD, sign_in
 from .postgres import PostgresServer
 from .servers import serving
@@ -42,9 +42,11 @@ POOL_TIMEOUT_V1 = "    db_pool_timeout: float = Field(default=10.0, gt=0)\n"
 POOL_TIMEOUT_V2 = "    db_pool_timeout: float = Field(default=20.0, gt=0)\n"
 POOL_TIMEOUT_TEAM = "    db_pool_timeout: float = Field(default=15.0, gt=0)\n"
 RELEASE_README_SECTION = "\n## Support\n\nThe platform team answers questions about {{ project_name }}.\n"
-RENAME_MIGRATION = """
-_migrations:
-  - version: v2.0.0
+DEPENDENCIES = "dependencies = [\n"
+DEPENDENCY_V2 = '    "python-dotenv>=1.0",\n'
+DEPENDENCY_TEAM = '    "rich>=13.0",\n'
+MIGRATIONS = "_migrations:\n"
+RENAME_MIGRATION = """  - version: v2.0.0
     when: "{{ _stage == 'before' }}"
     command:
       - "{{ _copier_python }}"
@@ -52,6 +54,7 @@ _migrations:
       - author_name
       - maintainer_name
 """
+REFRESH = f"uv lock && uv run {SLUG} openapi --output openapi.json"
 TEAM_ASYNC_MODULE = '''"""The team's own async code, which a switch to sync leaves for the team to convert."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,21 +121,28 @@ def released_template(template_source: Path, tmp_path: Path) -> Path:
 
 
 def release_v2(repository: Path) -> None:
-    """Release v2.0.0 of the template repository: a README section, a changed setting, a new file, the
-    `author_name` question renamed `maintainer_name` (with its migration), and a `.env` and CHANGELOG.md of
-    its own that the project's must win over."""
+    """Release v2.0.0 of the template repository: a README section, a changed setting, a new dependency, a new
+    file, the `author_name` question renamed `maintainer_name` (with its migration), and a `.env` and
+    CHANGELOG.md of its own that the project's must win over."""
     readme = repository / "template" / "README.md.jinja"
     readme.write_text(readme.read_text() + RELEASE_README_SECTION)
     settings = repository / "template" / "src" / "{{project_slug}}" / "settings.py.jinja"
     settings.write_text(settings.read_text().replace(POOL_TIMEOUT_V1, POOL_TIMEOUT_V2, 1))
+    insert_after(repository / "template" / "pyproject.toml.jinja", DEPENDENCIES, DEPENDENCY_V2)
     (repository / "template" / "RUNBOOK.md.jinja").write_text("# Runbook of {{ project_name }}\n")
     (repository / "template" / ".env.jinja").write_text("LOG_LEVEL=INFO\n")
     (repository / "template" / "CHANGELOG.md").write_text("# Changelog\n")
     for renamed in (repository / "copier.yml", repository / "template" / "LICENSE.jinja"):
         renamed.write_text(re.sub(r"\bauthor_name\b", "maintainer_name", renamed.read_text()))
-    with (repository / "copier.yml").open("a") as copier_yml:
-        copier_yml.write(RENAME_MIGRATION)
+    insert_after(repository / "copier.yml", MIGRATIONS, RENAME_MIGRATION)
     tag_release(repository, "v2.0.0")
+
+
+def insert_after(path: Path, line: str, text: str) -> None:
+    """Insert `text` after the one line `line` of the file."""
+    content = path.read_text()
+    assert content.count(line) == 1, f"{path.name} has {content.count(line)} lines {line!r}"
+    path.write_text(content.replace(line, line + text))
 
 
 @pytest.fixture
@@ -227,10 +237,97 @@ def project_files(project: Path, *paths: str) -> dict[str, bytes]:
     return {name: (project / name).read_bytes() for name in listed.split("\0") if (project / name).is_file()}
 
 
-def copier_update_command(project: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    """`copier update` as users type it (README), with the post-copy step skipped."""
-    command = [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--skip-tasks", *arguments]
-    return run(command, cwd=project, env={**os.environ, **GIT_IDENTITY})
+def copier_update_command(
+    project: Path, *arguments: str, tasks: bool = False, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`copier update` as users type it (README), with its post-update step (see `with_uv`) or without."""
+    command = [sys.executable, "-m", "copier", "update", "--trust", "--defaults", *arguments]
+    if not tasks:
+        command.append("--skip-tasks")
+    return run(command, cwd=project, env={**os.environ, **GIT_IDENTITY, **(env or {})})
+
+
+def with_uv() -> dict[str, str]:
+    """The environment of a user with uv on PATH and the project's Python (3.13)."""
+    return {"PATH": f"{Path(tool('uv')).parent}{os.pathsep}{os.environ['PATH']}", "UV_PYTHON": python_for("3.13")}
+
+
+def without_uv() -> dict[str, str]:
+    """The environment of a user without uv: PATH without the directories that hold one."""
+    path = [entry for entry in os.environ["PATH"].split(os.pathsep) if not (Path(entry) / "uv").exists()]
+    return {"PATH": os.pathsep.join(path)}
+
+
+def post_update_lines(update: subprocess.CompletedProcess[str]) -> list[str]:
+    """What the post-update step said."""
+    return [line for line in update.stderr.splitlines() if line.startswith("post-update: ")]
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize("exported", [False, True], ids=["no-openapi-json-yet", "openapi-json"])
+def test_an_update_refreshes_the_lock_and_the_api_document(two_releases: Path, tmp_path: Path, exported: bool) -> None:
+    """A project of v1.0.0 without authentication, locked as the post-copy step leaves it, with its openapi.json
+    or from before there was one, updated to v2.0.0 (a new dependency) with `-d auth=jwt` (more dependencies,
+    new routes): the lock matches pyproject.toml and the project's document test passes, with nothing run by
+    hand and nothing committed."""
+    project = tmp_path / "service"
+    copy_release(two_releases, project, "v1.0.0", auth="none")
+    environment = {**os.environ, **with_uv()}
+    locked = run([tool("uv"), "lock", "--quiet"], cwd=project, env=environment)
+    assert locked.returncode == 0, locked.stderr
+    if exported:
+        export_openapi(project)
+    commit_all(project, "Locked")
+    generated = git(project, "rev-parse", "HEAD")
+
+    updated = copier_update_command(project, "--data=auth=jwt", tasks=True, env=with_uv())
+
+    assert updated.returncode == 0, updated.stderr
+    assert git(project, "rev-parse", "HEAD") == generated, "the update committed"
+    checked = run([tool("uv"), "lock", "--check"], cwd=project, env=environment)
+    assert checked.returncode == 0, checked.stderr
+    document_test = [tool("uv"), "run", "--frozen", "pytest", "-q", "-p", "no:cacheprovider"]
+    tests = run([*document_test, "tests/test_openapi_document.py"], cwd=project, env=environment)
+    assert tests.returncode == 0, tests.stdout[-4000:]
+    assert post_update_lines(updated) == [
+        "post-update: refreshed uv.lock; commit it with the update.",
+        f"post-update: {'refreshed' if exported else 'wrote'} openapi.json; commit it with the update.",
+    ], updated.stderr
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        (
+            "conflict",
+            f"post-update: uv.lock and openapi.json not refreshed: resolve pyproject.toml, then run `{REFRESH}`.",
+        ),
+        (
+            "no-uv",
+            "post-update: skipped refreshing uv.lock: `uv` is not installed. Install uv"
+            f" (https://docs.astral.sh/uv/getting-started/installation/), then run `{REFRESH}`.",
+        ),
+    ],
+)
+def test_an_update_that_cannot_refresh_succeeds_and_names_the_command(
+    two_releases: Path, tmp_path: Path, case: str, expected: str
+) -> None:
+    """When the merge left a conflict (here in pyproject.toml, which `uv lock` cannot read) or uv is missing,
+    the update still succeeds, and one line says what to run once that is fixed."""
+    project = tmp_path / "service"
+    copy_release(two_releases, project, "v1.0.0")
+    if case == "conflict":
+        insert_after(project / "pyproject.toml", DEPENDENCIES, DEPENDENCY_TEAM)
+        commit_all(project, "The team's own dependency")
+    generated = git(project, "rev-parse", "HEAD")
+
+    updated = copier_update_command(project, tasks=True, env=with_uv() if case == "conflict" else without_uv())
+
+    assert updated.returncode == 0, updated.stderr
+    assert post_update_lines(updated) == [expected], updated.stderr
+    assert conflict_markers(project) == (["pyproject.toml"] if case == "conflict" else [])
+    assert not (project / "uv.lock").exists()
+    assert git(project, "rev-parse", "HEAD") == generated, "the update committed"
 
 
 @pytest.mark.deep

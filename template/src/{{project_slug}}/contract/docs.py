@@ -3,6 +3,10 @@
 The assets are the `offapi` package's files (no CDN: the pages work offline). Each asset's URL carries a
 digest of its content, so a browser keeps it for a year and fetches it again only once an upgrade of
 offapi changes it. They are read on the first request for a page or an asset, not at start-up.
+
+Neither page calls home: Swagger UI has no validator badge (an image from validator.swagger.io), ReDoc
+sends no telemetry (to Redocly's tracing endpoint) and draws its maker's name instead of loading its logo
+from Redocly's CDN.
 """
 
 import hashlib
@@ -11,12 +15,31 @@ from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 from string import Template
+from urllib.parse import quote
 
 ASSETS_PATH = "/docs/assets"
 # For a URL that names its content: the same URL always serves the same bytes.
 IMMUTABLE = "public, max-age=31536000, immutable"
 MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 OFFAPI_FILES = ("swagger_style.css", "swagger_bundle.js", "swagger_preset.js", "redoc.js")
+
+
+def _wordmark(text: str, width: int) -> bytes:
+    """`text` as an SVG image in a data URL, 12 units high; the page's policy allows data images."""
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 12"><text x="0" y="10" font-size="11"'
+        f' font-family="sans-serif" font-weight="bold" fill="#1f7cff" textLength="{width}"'
+        f' lengthAdjust="spacingAndGlyphs">{text}</text></svg>'
+    )
+    return f"data:image/svg+xml,{quote(svg)}".encode()
+
+
+# ReDoc's sidebar ends with "API docs by" and Redocly's logo, which it loads from Redocly's CDN and has no
+# option to leave out: the service serves ReDoc with the name drawn in the page instead.
+REDOC_LOGOS = {
+    b"https://cdn.redoc.ly/redoc/logo-mini-full.svg": _wordmark("Redocly", width=44),
+    b"https://cdn.redoc.ly/redoc/logo-mini.svg": _wordmark("R", width=8),
+}
 
 SWAGGER_UI_PAGE = Template("""<!DOCTYPE html>
 <html lang="en">
@@ -38,6 +61,7 @@ window.onload = () => {
     dom_id: "#swagger-ui",
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     layout: "StandaloneLayout",
+    validatorUrl: null,
   });
 };
 </script>
@@ -55,7 +79,7 @@ REDOC_PAGE = Template("""<!DOCTYPE html>
 <style>body { margin: 0; padding: 0; }</style>
 </head>
 <body>
-<redoc spec-url="$openapi_url"></redoc>
+<redoc spec-url="$openapi_url" disable-telemetry="true"></redoc>
 <script type="module" src="$redoc"></script>
 </body>
 </html>
@@ -93,6 +117,8 @@ def _assets() -> dict[str, Asset]:
     assets = {}
     for file in OFFAPI_FILES:
         content = (directory / file).read_bytes()
+        for cdn_url, replacement in REDOC_LOGOS.items():
+            content = content.replace(cdn_url, replacement)
         name = f"{Path(file).stem}.{hashlib.sha256(content).hexdigest()[:16]}{Path(file).suffix}"
         assets[file] = Asset(f"{ASSETS_PATH}/{name}", content, MEDIA_TYPES[Path(file).suffix])
     return assets

@@ -1,0 +1,61 @@
+"""Refresh what the project derives from its code after `copier update`: `uv.lock` and `openapi.json`.
+
+A release or a changed answer can change the dependencies and the API. Without this step the lock no longer
+matches pyproject.toml (the Dockerfile's `uv sync --locked` refuses it) and the committed document no longer
+matches the service (the project's tests fail), until someone notices.
+
+Copier runs this once, in the project, after merging the update into it: it is an "after" migration, since
+Copier runs `_tasks` on update before the merge, and in two scratch copies too. Nothing is committed: the
+update is the team's to review. When the merge left conflicts, or a tool is missing, the update still
+succeeds, and a line names the command to run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from refresh import LOCK, Hook, export_openapi
+
+
+def unresolved() -> list[str]:
+    """Files the merge left to resolve by hand: unmerged in git's index (inline markers), or `.rej` files."""
+    unmerged = ["git", "diff", "--name-only", "--relative", "--diff-filter=U"]
+    rejected = ["git", "ls-files", "--others", "--exclude-standard", "--", "*.rej"]
+    return [
+        name
+        for command in (unmerged, rejected)
+        for name in subprocess.run(command, capture_output=True, text=True, check=False).stdout.splitlines()
+    ]
+
+
+def refresh(hook: Hook, path: Path, command: list[str], fix: str, rerun: str) -> bool:
+    """Regenerate one file with `command`, and say whether it changed."""
+    before = path.read_bytes() if path.exists() else None
+    if not hook.run(f"refreshing {path}", command, fix, rerun):
+        return False
+    if before is None:
+        hook.report(f"wrote {path}; commit it with the update.")
+    elif path.read_bytes() != before:
+        hook.report(f"refreshed {path}; commit it with the update.")
+    else:
+        hook.report(f"{path} was already current.")
+    return True
+
+
+def main(slug: str) -> None:
+    hook = Hook("post-update")
+    export = f"uv run {slug} openapi --output openapi.json"
+    both = f"uv lock && {export}"
+    conflicts = unresolved()
+    if conflicts:
+        hook.report(f"uv.lock and openapi.json not refreshed: resolve {', '.join(conflicts)}, then run `{both}`.")
+        return
+    install_uv = "Install uv (https://docs.astral.sh/uv/getting-started/installation/), then run"
+    if refresh(hook, Path("uv.lock"), LOCK, f"{install_uv} `{both}`.", rerun=both):
+        refresh(hook, Path("openapi.json"), export_openapi(slug), f"{install_uv} `{export}`.", rerun=export)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
