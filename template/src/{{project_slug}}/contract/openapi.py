@@ -42,7 +42,7 @@ def resource_operations(name: str, singular: str) -> dict[str, Operation]:
     """The five operations of a resource (list, create, get, update, delete), named after it."""
     one = f"{'an' if singular[0] in 'aeiou' else 'a'} {_words(singular)}"
     path = f"/{name}"
-    item_path = f"/{name}/{{{singular}_id}}"
+    item_path = f"{path}/" + "{" + singular + "_id}"
     return {
         f"list_{name}": Operation("get", path, name, f"List {_words(name)}", "Newest first, one page at a time."),
         f"create_{singular}": Operation(
