@@ -27,6 +27,9 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int, reload
         # it does behind gunicorn, which leaves the peer's address alone.
         proxy_headers=False,
         timeout_graceful_shutdown=20,
+        # Longer than the front proxy keeps an idle connection (KEEP_ALIVE_TIMEOUT, DEPLOY.md), so that the proxy
+        # closes it first.
+        timeout_keep_alive=settings.keep_alive_timeout,
         # The supervisor kills a worker that misses a health ping for this long (default 5 s): a worker still
         # importing its app on a busy host would be killed and restarted forever.
         timeout_worker_healthcheck=30,

@@ -24,6 +24,9 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int, reload
         "threads": settings.db_pool_size,
         "reload": reload,
         "graceful_timeout": 20,
+        # Longer than the front proxy keeps an idle connection (KEEP_ALIVE_TIMEOUT, DEPLOY.md), so that the proxy
+        # closes it first. An idle connection holds no thread; it counts towards worker_connections (1,000).
+        "keepalive": settings.keep_alive_timeout,
         # A request line of up to 8 KiB, gunicorn's most (its default is 4 KiB) and as much as nginx and most
         # load balancers pass: long query strings are served, not refused with 414.
         "limit_request_line": 8190,
