@@ -110,7 +110,7 @@ def finish_document(
     info = {key: document["info"][key] for key in _INFO_KEYS if key in document["info"]}
     finished = {"openapi": OPENAPI_VERSION, "info": info, "tags": tags, "paths": paths}
     if "components" in document:
-        finished["components"] = _canonical(document["components"])
+        finished["components"] = _canonical(_without_unused_schemas(document["components"], paths))
     return finished
 
 
@@ -176,15 +176,28 @@ def _undeclared_problems(shared: Operation, request_body: dict[str, Any] | None)
 
 
 def _response(status: str, generated: dict[str, Any]) -> dict[str, Any]:
-    """Error responses are documented as `application/problem+json`, as they are served."""
+    """Error responses are documented as `application/problem+json`, as they are served; every 422 answers a
+    `ValidationProblem`, whatever a framework assumes of a route that does not say."""
     description = RESPONSE_DESCRIPTIONS.get(status) or generated.get("description") or HTTPStatus(int(status)).phrase
     response = {**generated, "description": description}
     content = response.get("content", {})
-    if int(status) >= 400 and JSON_CONTENT_TYPE in content:
+    if status == "422":
+        content = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ValidationProblem"}}}
+    elif int(status) >= 400 and JSON_CONTENT_TYPE in content:
         content = {PROBLEM_CONTENT_TYPE: content[JSON_CONTENT_TYPE]}
     if content:
         response["content"] = content
     return {key: _canonical(response[key]) for key in _RESPONSE_KEYS if key in response}
+
+
+def _without_unused_schemas(components: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
+    """Without the schemas nothing refers to any more, such as FastAPI's own `HTTPValidationError`."""
+    schemas = dict(components.get("schemas", {}))
+    while unused := {name for name in schemas if f'"#/components/schemas/{name}"' not in json.dumps([paths, schemas])}:
+        for name in unused:
+            del schemas[name]
+    others = {key: value for key, value in components.items() if key != "schemas"}
+    return {**others, "schemas": schemas} if schemas else others
 
 
 def _canonical(value: Any, keep_order: bool = False) -> Any:
