@@ -29,11 +29,14 @@ def text_files(project: Path) -> list[Path]:
 def layout_problems(path: Path, text: str) -> list[str]:
     problems = []
     lines = text.split("\n")
-    max_blank_run = 2 if path.suffix in {".py", ".mako"} else 1
     blank_run = 0
+    in_python_block = False  # Markdown's ```python blocks are Python: two blank lines between definitions
     for number, line in enumerate(lines, start=1):
         if line != line.rstrip():
             problems.append(f"{path}:{number}: trailing whitespace")
+        if path.suffix == ".md" and line.startswith("```"):
+            in_python_block = line == "```python"
+        max_blank_run = 2 if path.suffix in {".py", ".mako"} or in_python_block else 1
         blank_run = blank_run + 1 if not line.strip() and number < len(lines) else 0
         if blank_run > max_blank_run:
             problems.append(f"{path}:{number}: {blank_run} blank lines in a row")
