@@ -116,7 +116,8 @@ def after(slug: str) -> None:
             target = Path("src", slug, new, own.name)
             subprocess.run(["git", "mv", "--", str(own), str(target)], check=True)
             report(f"{own} moved to {target}")
-    for old in {Path("src", slug, path).parent for path in [*MOVES, *MOVED_FOLDERS]}:
+    left = {Path("src", slug, path).parent for path in MOVES} | {Path("src", slug, path) for path in MOVED_FOLDERS}
+    for old in sorted(left, key=lambda folder: len(folder.parts), reverse=True):
         shutil.rmtree(old / "__pycache__", ignore_errors=True)
         while old != Path("src", slug) and old.is_dir() and not any(old.iterdir()):
             old.rmdir()
