@@ -20,6 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import copier  # Copier runs this script with its own interpreter, which has copier and PyYAML
+import yaml
+
 # Where each file of the package (src/<slug>/) moved, release v0.2.0: a folder per layer and per resource.
 MOVES = {
     "api_docs.py": "contract/docs.py",
@@ -55,15 +58,11 @@ def report(message: str) -> None:
 
 
 def answers() -> dict[str, object]:
-    import yaml  # noqa: PLC0415 (Copier's own interpreter has it; the module is imported in that one only)
-
     return yaml.safe_load(Path(".copier-answers.yml").read_text())
 
 
 def before(slug: str, commit: str) -> None:
     """Keep the team's version of each moved file they changed, and the old release's, for `after`."""
-    import copier  # noqa: PLC0415 (likewise)
-
     recorded = answers()
     data = {key: value for key, value in recorded.items() if not key.startswith("_")}
     with tempfile.TemporaryDirectory() as scratch:

@@ -91,9 +91,8 @@ def test_a_project_of_the_old_layout_updates_with_every_edit_kept(two_releases: 
     git(project, "commit", "--quiet", "--message", "The team's edits")
     tables_before = sqlite3.connect(database).execute("SELECT name, price FROM items").fetchall()
 
-    updated = run(
-        [tool("copier"), "update", "--trust", "--defaults"], cwd=project, env={**os.environ, "UV_PYTHON": python_for("3.13")}
-    )
+    environment = {**os.environ, "UV_PYTHON": python_for("3.13")}
+    updated = run([tool("copier"), "update", "--trust", "--defaults"], cwd=project, env=environment)
 
     assert updated.returncode == 0, updated.stderr
     assert git(project, "diff", "--name-only", "--diff-filter=U") == "", updated.stderr
