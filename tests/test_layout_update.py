@@ -91,10 +91,13 @@ def test_a_project_of_the_old_layout_updates_with_every_edit_kept(two_releases: 
     git(project, "commit", "--quiet", "--message", "The team's edits")
     tables_before = sqlite3.connect(database).execute("SELECT name, price FROM items").fetchall()
 
-    environment = {**os.environ, "UV_PYTHON": python_for("3.13")}
+    # The post-update step refreshes uv.lock and openapi.json with the uv a user has on PATH.
+    path = f"{Path(tool('uv')).parent}{os.pathsep}{os.environ['PATH']}"
+    environment = {**os.environ, "PATH": path, "UV_PYTHON": python_for("3.13")}
     updated = run([tool("copier"), "update", "--trust", "--defaults"], cwd=project, env=environment)
 
     assert updated.returncode == 0, updated.stderr
+    assert (project / "openapi.json").is_file(), f"the update refreshes the document:\n{updated.stderr}"
     assert git(project, "diff", "--name-only", "--diff-filter=U") == "", updated.stderr
     files = git(project, "ls-files", "--cached", "--others", "--exclude-standard").split()
     assert not [name for name in files if (project / name).is_file() and "<<<<<<<" in (project / name).read_text()]
