@@ -237,7 +237,7 @@ def copier_answers(template_source: Path, **data: str) -> dict[str, object]:
         ("Œuvre Þing Đakovo", "oeuvre_thing_dakovo"),
         ("İstanbul Şişli Çay", "istanbul_sisli_cay"),
         ("Brașov Țară", "brasov_tara"),
-        ("Cafe\u0301 Noir", "cafe_noir"),  # the accent as a combining character
+        ("Cre\u0300me Bru\u0302le\u0301e", "creme_brulee"),  # the accents as combining characters
         ("Zoë's Café \u2013 日本語", "zoe_s_cafe"),  # an en dash
         ("2024 Café", "app_2024_cafe"),
         ("Acme Inventory", "acme_inventory"),
