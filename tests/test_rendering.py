@@ -100,11 +100,23 @@ def test_combination_renders_clean(template_source: Path, tmp_path: Path, answer
 FREE_TEXT = [
     {"project_name": 'Acme "Quote" Shop', "description": 'Says "hi" and back\\slashes \\', "author_name": "O'Brien"},
     {"project_name": "O'Brien's Zoë", "description": "Zoë's {{ not_jinja }} {% raw %}", "author_name": 'Ann "A" \\'},
-    {"project_name": "日本語サービス", "description": 'ends with a quote"', "author_name": "山田 太郎"},
+    # A name without Latin letters gives no slug: it must be answered.
+    {
+        "project_name": "日本語サービス",
+        "project_slug": "nihongo",
+        "description": 'ends with a quote"',
+        "author_name": "山田 太郎",
+    },
+    # An en dash and curly quotes, which ruff takes for confusables of ASCII (RUF001-RUF003) unless told otherwise.
+    {
+        "project_name": "Zoë's Café \u2013 日本語",
+        "description": "Orders \u2013 \u201cquoted\u201d and \u2018single-quoted\u2019",
+        "author_name": "Zoë",
+    },
 ]
 
 
-@pytest.mark.parametrize("text", FREE_TEXT, ids=["quotes", "apostrophes-and-braces", "japanese"])
+@pytest.mark.parametrize("text", FREE_TEXT, ids=["quotes", "apostrophes-and-braces", "japanese", "confusables"])
 @pytest.mark.parametrize(
     "answers",
     [
