@@ -167,10 +167,10 @@ def test_the_total_adds_the_quantities() -> None:
     assert total_of([]) == 0
     assert OrderRead.__name__ == "OrderRead"
 '''
-FLASK_ROUTE = '''from flask import Blueprint
+FLASK_ROUTE = """from flask import Blueprint
 
 blueprint = Blueprint("greetings", __name__)
-'''
+"""
 
 
 def test_resources_and_rules_survive_a_change_of_framework_and_back(
@@ -208,7 +208,9 @@ def test_resources_and_rules_survive_a_change_of_framework_and_back(
     checks_pass(project, environment)
     commit(project, "Switch to FastAPI")
 
-    back = run([tool("copier"), "update", "--trust", "--defaults", "--data=framework=flask"], cwd=project, env=environment)
+    back = run(
+        [tool("copier"), "update", "--trust", "--defaults", "--data=framework=flask"], cwd=project, env=environment
+    )
 
     assert back.returncode == 0, back.stderr
     assert git(project, "diff", "--name-only", "--diff-filter=U") == ""
