@@ -33,6 +33,7 @@ PROJECTS = [
     "item_id:reference:items?",
 ]
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+MARKDOWN_BLOCK = re.compile(r"^```markdown\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 @pytest.fixture
@@ -128,6 +129,7 @@ def test_a_route_written_the_frameworks_way_serves_and_the_tests_name_its_operat
     project = generate(release, tmp_path / "project", {"framework": framework, "auth": "none"}, environment)
     section = (project / "README.md").read_text().split("## Add your own resource\n", 1)[1].split("\n## ", 1)[0]
     route, words = PYTHON_BLOCK.findall(section)
+    (row,) = MARKDOWN_BLOCK.findall(section)
     (project / "src" / SLUG / "web" / "routes" / "greetings.py").write_text(route)
 
     with serving(project, [tool("uv"), "run", SLUG, "serve"], env=environment) as url:
@@ -147,6 +149,10 @@ def test_a_route_written_the_frameworks_way_serves_and_the_tests_name_its_operat
 
     with (project / "src" / SLUG / "contract" / "operations.py").open("a") as operations:
         operations.write(f"\n{words}")
+    reference = (project / "docs" / "API.md").read_text().split("\n")
+    last_endpoint = max(number for number, line in enumerate(reference) if line.startswith("| `"))
+    reference.insert(last_endpoint + 1, row.rstrip("\n"))
+    (project / "docs" / "API.md").write_text("\n".join(reference))
     must(project, environment, SLUG, "openapi", "--output", "openapi.json")
     checks_pass(project, environment)
 
