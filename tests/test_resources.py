@@ -149,10 +149,10 @@ def test_a_route_written_the_frameworks_way_serves_and_the_tests_name_its_operat
 
     with (project / "src" / SLUG / "contract" / "operations.py").open("a") as operations:
         operations.write(f"\n{words}")
-    reference = (project / "docs" / "API.md").read_text().split("\n")
-    last_endpoint = max(number for number, line in enumerate(reference) if line.startswith("| `"))
-    reference.insert(last_endpoint + 1, row.rstrip("\n"))
-    (project / "docs" / "API.md").write_text("\n".join(reference))
+    reference = (project / "docs" / "API.md").read_text()
+    endpoints = reference.index("## Endpoints")
+    table_end = reference.index("\n\n", reference.index("\n|", endpoints))
+    (project / "docs" / "API.md").write_text(f"{reference[:table_end]}\n{row.rstrip()}{reference[table_end:]}")
     must(project, environment, SLUG, "openapi", "--output", "openapi.json")
     checks_pass(project, environment)
 
