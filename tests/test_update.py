@@ -1,7 +1,6 @@
 """`copier update` keeps a project current, and changes its answers (framework, auth, ci, deploy, database)
 while keeping the team's code, edits and stored rows."""
 
-import ast
 import datetime
 import os
 import re
@@ -562,17 +561,24 @@ def changed_files(before: dict[str, bytes], after: dict[str, bytes]) -> list[str
     return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
 
 
+# Parsed by the project's own Python: its code may use a grammar newer than this one's (type parameters, 3.12).
+LIST_IMPORTS = """
+import ast, sys
+for path in sys.argv[1:]:
+    for node in ast.walk(ast.parse(open(path, "rb").read(), path)):
+        if isinstance(node, ast.Import):
+            print(*(alias.name.split(".")[0] for alias in node.names))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            print(node.module.split(".")[0])
+"""
+
+
 def imported_modules(project: Path) -> set[str]:
     """The top-level modules that the Python files of src/ and tests/ import."""
-    modules = set()
-    for name, source in project_files(project, "src", "tests").items():
-        if name.endswith(".py"):
-            for node in ast.walk(ast.parse(source)):
-                if isinstance(node, ast.Import):
-                    modules.update(alias.name.split(".")[0] for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    modules.add(node.module.split(".")[0])
-    return modules
+    sources = [name for name in project_files(project, "src", "tests") if name.endswith(".py")]
+    listed = run([tool("uv"), "run", "--frozen", "python", "-c", LIST_IMPORTS, *sources], cwd=project)
+    assert listed.returncode == 0, listed.stderr
+    return set(listed.stdout.split())
 
 
 def required_packages(project: Path) -> set[str]:
