@@ -107,13 +107,15 @@ def test_bad_input_writes_nothing_and_says_why(release: Path, tmp_path: Path, en
 
     refused = {
         "a taken name": ["items", "title:string:10"],
-        "an SQL word": ["orders", "--singular", "order", "total:decimal"],
+        "an SQL word": ["tables", "total:decimal"],
         "an unknown type": ["projects", "title:money"],
         "a reference to nothing": ["projects", "owner_ref_id:reference:customers"],
     }
     for case, arguments in refused.items():
         result = run([tool("uv"), "run", SLUG, "resource", "add", *arguments], cwd=project, env=environment)
         assert result.returncode != 0, case
+        assert "Traceback" not in result.stderr, f"{case}: {result.stderr}"
+        assert "nothing changed" in result.stderr or "the type is one of" in result.stderr, result.stderr
         assert not git(project, "status", "--porcelain"), f"{case}: the tree changed"
     (project / "scratch.txt").write_text("not committed")
     dirty = run([tool("uv"), "run", SLUG, "resource", "add", *PROJECTS], cwd=project, env=environment)
