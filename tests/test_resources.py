@@ -130,7 +130,7 @@ def test_a_route_written_the_frameworks_way_serves_and_the_tests_name_its_operat
     """The generated README's own example, replayed: the route, then its shared name and words."""
     project = generate(release, tmp_path / "project", {"framework": framework, "auth": "none"}, environment)
     section = (project / "README.md").read_text().split("## Add your own resource\n", 1)[1].split("\n## ", 1)[0]
-    route, words = PYTHON_BLOCK.findall(section)
+    _column, route, words = PYTHON_BLOCK.findall(section)
     (row,) = MARKDOWN_BLOCK.findall(section)
     (project / "src" / SLUG / "web" / "routes" / "greetings.py").write_text(route)
 
