@@ -107,7 +107,7 @@ def test_bad_input_writes_nothing_and_says_why(release: Path, tmp_path: Path, en
 
     refused = {
         "a taken name": ["items", "title:string:10"],
-        "an SQL word": ["tables", "total:decimal"],
+        "an SQL word": ["select", "--singular", "selection", "total:decimal"],
         "an unknown type": ["projects", "title:money"],
         "a reference to nothing": ["projects", "owner_ref_id:reference:customers"],
     }
