@@ -1,5 +1,6 @@
 """The questions: defaults, non-interactive use, and clear failures that write nothing."""
 
+import json
 import os
 import sys
 from email.errors import HeaderParseError
@@ -113,6 +114,60 @@ def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
         ),  # Docker Hub's, without its host
         ("container_registry=registry.acme.example/team/", "container_registry", "lowercase host/path, no tag"),
         ("container_registry=registry.acme.example/$(id)", "container_registry", "lowercase host/path, no tag"),
+        *(
+            (f"resources={json.dumps(resources)}", "resources", message)
+            for resources, message in [
+                ([{"name": "items", "singular": "thing", "fields": [{"name": "x", "type": "integer"}]}], "is taken"),
+                ([{"name": "order", "singular": "purchase", "fields": [{"name": "x", "type": "integer"}]}], "is taken"),
+                ([{"name": "classes", "singular": "class", "fields": [{"name": "x", "type": "integer"}]}], "is taken"),
+                ([{"name": "Orders", "singular": "order", "fields": [{"name": "x", "type": "integer"}]}], "snake_case"),
+                ([{"name": "orders", "singular": "purchase", "fields": []}], "at least one field"),
+                (
+                    [{"name": "orders", "singular": "purchase", "fields": [{"name": "x", "type": "money"}]}],
+                    "unknown type",
+                ),
+                (
+                    [{"name": "orders", "singular": "purchase", "fields": [{"name": "id", "type": "integer"}]}],
+                    "is taken",
+                ),
+                (
+                    [{"name": "orders", "singular": "purchase", "fields": [{"name": "code", "type": "string"}]}],
+                    "max_length",
+                ),
+                (
+                    [
+                        {
+                            "name": "orders",
+                            "singular": "purchase",
+                            "fields": [{"name": "user_id", "type": "reference", "to": "users"}],
+                        }
+                    ],
+                    "earlier resource",
+                ),
+                (
+                    [
+                        {
+                            "name": "orders",
+                            "singular": "purchase",
+                            "fields": [{"name": "item", "type": "reference", "to": "items"}],
+                        }
+                    ],
+                    "_id",
+                ),
+                (
+                    [
+                        {
+                            "name": "tags",
+                            "singular": "tag",
+                            "owned": False,
+                            "fields": [{"name": "item_id", "type": "reference", "to": "items"}],
+                        }
+                    ],
+                    "shared",
+                ),
+                ("not a list", "each resource needs"),
+            ]
+        ),
         ("python_version=3.9", "python_version", "Invalid choice"),
         ("database=mysql", "database", "Invalid choice"),
     ],

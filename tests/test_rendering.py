@@ -188,6 +188,67 @@ def test_a_postgresql_project_says_what_it_runs_on_in_development(template_sourc
     assert f"# DATABASE_URL={development_url[1]}\n" in (project / ".env.example").read_text()
 
 
+# The team's resources at the longest names the answer takes (24 for a resource, 30 for a field), with a field of
+# every type, references to items, to another resource and to their own: `resource add` writes them.
+LONGEST_RESOURCES = [
+    {
+        "name": "warehouse_stock_moves_xy",
+        "singular": "warehouse_stock_move_xy",
+        "fields": [
+            {"name": "a_rather_long_field_name_for_x", "type": "string", "max_length": 10000},
+            {"name": "another_quite_long_field_name1", "type": "text", "max_length": 1000000, "optional": True},
+            {"name": "long_reference_to_an_item_x_id", "type": "reference", "to": "items"},
+            {
+                "name": "self_reference_with_long_nm_id",
+                "type": "reference",
+                "to": "warehouse_stock_moves_xy",
+                "optional": True,
+            },
+            {"name": "an_integer_with_a_long_name_xy", "type": "integer", "optional": True},
+            {"name": "a_decimal_with_a_long_name_xyz", "type": "decimal"},
+            {"name": "a_datetime_with_a_long_name_xy", "type": "datetime", "optional": True},
+            {"name": "a_boolean_with_a_long_name_xyz", "type": "boolean", "optional": True},
+        ],
+    },
+    {
+        "name": "shared_labels_with_a_nam",
+        "singular": "shared_label_with_a_nam",
+        "owned": False,
+        "fields": [{"name": "label_of_thirty_characters_abc", "type": "string", "max_length": 30}],
+    },
+    {
+        "name": "followup_stock_adjustmen",
+        "singular": "followup_stock_adjustme",
+        "fields": [{"name": "movement_reference_long_nam_id", "type": "reference", "to": "warehouse_stock_moves_xy"}],
+    },
+]
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"framework": "fastapi", "db_style": "async", "auth": "jwt"},
+        {"framework": "fastapi", "db_style": "sync", "auth": "session"},
+        {"framework": "flask", "db_style": "sync", "auth": "api_key"},
+        {"framework": "flask", "db_style": "sync", "auth": "none"},
+    ],
+    ids=label,
+)
+def test_the_longest_resources_render_clean(template_source: Path, tmp_path: Path, answers: Answers) -> None:
+    project = render(template_source, tmp_path / "project", {**answers, "resources": LONGEST_RESOURCES})
+
+    problems = []
+    for path in text_files(project):
+        problems += layout_problems(path.relative_to(project), path.read_text())
+    lint = run([tool("ruff"), "check", "--no-cache", "--output-format", "concise", "."], cwd=project)
+    formatting = run([tool("ruff"), "format", "--no-cache", "--check", "."], cwd=project)
+
+    assert problems == []
+    assert lint.returncode == 0, lint.stdout
+    assert formatting.returncode == 0, formatting.stdout
+    assert (project / "src" / SLUG / "domain" / "warehouse_stock_moves_xy" / "service.py").is_file()
+
+
 def test_the_template_readme_links_lead_somewhere() -> None:
     readme = REPO / "README.md"
 
