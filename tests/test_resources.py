@@ -78,7 +78,7 @@ def commit(project: Path, message: str) -> None:
     "answers",
     [
         {"framework": "fastapi", "db_style": "async", "database": "sqlite", "auth": "jwt"},
-        {"framework": "fastapi", "db_style": "sync", "database": "postgresql", "auth": "api_key"},
+        # FastAPI with the sync style, and session auth, add resources in the change of framework below.
         {"framework": "flask", "db_style": "sync", "database": "postgresql", "auth": "none"},
     ],
     ids=lambda answers: "-".join(answers.values()),
