@@ -20,6 +20,10 @@ from questionary import Choice
 from .conftest import PROJECT_NAME, REPO, python_for, render, run, tool
 
 COPIER_YML = REPO / "copier.yml"
+COLUMNS = 80
+# The longest names a resource and a field may have: their refusals must still fit the terminal.
+LONG_NAME, LONG_SINGULAR = "stock_transfer_schedules", "stock_transfer_schedule"
+LONG_FIELD, LONG_FIELD_ID = "preferred_delivery_window_hour", "preferred_delivery_location_id"
 
 
 def copier_copy(template_source: Path, destination: Path, *answers: str, **env: str) -> tuple[int, str]:
@@ -29,6 +33,11 @@ def copier_copy(template_source: Path, destination: Path, *answers: str, **env: 
         env={**os.environ, **env},
     )
     return result.returncode, result.stdout + result.stderr
+
+
+def refusal(output: str) -> str:
+    """Copier's last line, "ValueError: Validation error for question 'x': <refusal>", without its prefixes."""
+    return output.rstrip().splitlines()[-1].split(": ", 2)[-1]
 
 
 def saved_answers(project: Path) -> dict[str, object]:
@@ -117,29 +126,47 @@ def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
         *(
             (f"resources={json.dumps(resources)}", "resources", message)
             for resources, message in [
-                ([{"name": "items", "singular": "thing", "fields": [{"name": "x", "type": "integer"}]}], "is taken"),
-                ([{"name": "order", "singular": "purchase", "fields": [{"name": "x", "type": "integer"}]}], "is taken"),
-                ([{"name": "classes", "singular": "class", "fields": [{"name": "x", "type": "integer"}]}], "is taken"),
-                ([{"name": "Orders", "singular": "order", "fields": [{"name": "x", "type": "integer"}]}], "snake_case"),
-                ([{"name": "orders", "singular": "purchase", "fields": []}], "at least one field"),
                 (
-                    [{"name": "orders", "singular": "purchase", "fields": [{"name": "x", "type": "money"}]}],
-                    "unknown type",
-                ),
-                (
-                    [{"name": "orders", "singular": "purchase", "fields": [{"name": "id", "type": "integer"}]}],
+                    [{"name": "items", "singular": "thing", "fields": [{"name": LONG_FIELD, "type": "integer"}]}],
                     "is taken",
                 ),
                 (
-                    [{"name": "orders", "singular": "purchase", "fields": [{"name": "code", "type": "string"}]}],
+                    [{"name": "order", "singular": LONG_SINGULAR, "fields": [{"name": LONG_FIELD, "type": "integer"}]}],
+                    "is taken",
+                ),
+                (
+                    [{"name": "classes", "singular": "class", "fields": [{"name": LONG_FIELD, "type": "integer"}]}],
+                    "is taken",
+                ),
+                (
+                    [{"name": "Orders", "singular": "order", "fields": [{"name": LONG_FIELD, "type": "integer"}]}],
+                    "snake_case",
+                ),
+                ([{"name": LONG_NAME, "singular": LONG_SINGULAR, "fields": []}], "at least one field"),
+                (
+                    [{"name": LONG_NAME, "singular": LONG_SINGULAR, "fields": [{"name": LONG_FIELD, "type": "money"}]}],
+                    "unknown type",
+                ),
+                (
+                    [{"name": LONG_NAME, "singular": LONG_SINGULAR, "fields": [{"name": "id", "type": "integer"}]}],
+                    "is taken",
+                ),
+                (
+                    [
+                        {
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
+                            "fields": [{"name": LONG_FIELD, "type": "string"}],
+                        }
+                    ],
                     "max_length",
                 ),
                 (
                     [
                         {
-                            "name": "orders",
-                            "singular": "purchase",
-                            "fields": [{"name": "user_id", "type": "reference", "to": "users"}],
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
+                            "fields": [{"name": LONG_FIELD_ID, "type": "reference", "to": "users"}],
                         }
                     ],
                     "earlier resource",
@@ -147,9 +174,9 @@ def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
                 (
                     [
                         {
-                            "name": "orders",
-                            "singular": "purchase",
-                            "fields": [{"name": "item", "type": "reference", "to": "items"}],
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
+                            "fields": [{"name": LONG_FIELD, "type": "reference", "to": "items"}],
                         }
                     ],
                     "_id",
@@ -157,13 +184,33 @@ def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
                 (
                     [
                         {
-                            "name": "tags",
-                            "singular": "tag",
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
                             "owned": False,
-                            "fields": [{"name": "item_id", "type": "reference", "to": "items"}],
+                            "fields": [{"name": LONG_FIELD_ID, "type": "reference", "to": "items"}],
                         }
                     ],
                     "shared",
+                ),
+                (
+                    [
+                        {
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
+                            "fields": [{"name": LONG_FIELD_ID, "type": "reference", "to": LONG_NAME}],
+                        }
+                    ],
+                    "must be optional",
+                ),
+                (
+                    [
+                        {
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
+                            "fields": [{"name": LONG_FIELD, "type": "integer"}, {"name": LONG_FIELD, "type": "text"}],
+                        }
+                    ],
+                    "two fields named",
                 ),
                 ("not a list", "each resource needs"),
             ]
@@ -182,6 +229,7 @@ def test_invalid_answer_fails_and_writes_nothing(
     assert code != 0
     assert f"'{question}'" in output
     assert message in output
+    assert get_cwidth(refusal(output)) <= COLUMNS
     assert list(tmp_path.iterdir()) == [], "nothing may be written, inside the destination or beside it"
 
 
@@ -391,7 +439,6 @@ def test_an_accepted_e_mail_is_one_hatchling_takes(template_source: Path, addres
 
 # The questionnaire on an 80-column terminal -------------------------------------------------------------------------
 
-COLUMNS = 80
 INVALID_ANSWERS = {
     "project_name": [" ", "Acme\x1bInventory"],
     "project_slug": ["", "Acme", "acme-inventory", "flask", "class"],
@@ -475,9 +522,13 @@ def test_every_question_fits_80_columns(
     errors = [
         question["validate"](answer) for name, question in questions.items() for answer in INVALID_ANSWERS.get(name, [])
     ]
-    validated = {name for name, details in yaml.safe_load(COPIER_YML.read_text()).items() if "validator" in details}
+    asked_and_validated = {
+        name
+        for name, details in yaml.safe_load(COPIER_YML.read_text()).items()
+        if "validator" in details and details.get("ask", True)
+    }
 
-    assert validated - {"framework"} <= INVALID_ANSWERS.keys(), "give each validated question invalid answers"
+    assert asked_and_validated - {"framework"} <= INVALID_ANSWERS.keys(), "give each validated question invalid answers"
     assert len(questions) == 16 if script.get("framework") else 15
     assert too_wide([line for question in questions.values() for line in drawn_lines(question)]) == []
     assert all(isinstance(error, str) and "\n" not in error for error in errors), errors
