@@ -60,19 +60,21 @@ def routes_of_the_other_framework(slug: str, framework: str) -> list[Path]:
 
 def main(slug: str, framework: str) -> None:
     hook = Hook("post-update")
-    for module in routes_of_the_other_framework(slug, framework):
-        hook.report(
-            f"{module} is written for the framework this project no longer runs, and the app will not start with"
-            f' it: write it again for {framework} (README.md, "A route of your own after a change of framework").'
-        )
     export = f"uv run {slug} openapi --output openapi.json"
     both = f"uv lock && {export}"
+    stale_routes = routes_of_the_other_framework(slug, framework)
+    for module in stale_routes:
+        hook.report(
+            f"{module} is written for the framework this project no longer runs, and the app will not start with"
+            f' it: write it again for {framework} (README.md, "A route of your own after a change of framework"),'
+            f" then run `{export}`."
+        )
     conflicts = unresolved()
     if conflicts:
         hook.report(f"uv.lock and openapi.json not refreshed: resolve {', '.join(conflicts)}, then run `{both}`.")
         return
     install_uv = "Install uv (https://docs.astral.sh/uv/getting-started/installation/), then run"
-    if refresh(hook, Path("uv.lock"), LOCK, f"{install_uv} `{both}`.", rerun=both):
+    if refresh(hook, Path("uv.lock"), LOCK, f"{install_uv} `{both}`.", rerun=both) and not stale_routes:
         refresh(hook, Path("openapi.json"), export_openapi(slug), f"{install_uv} `{export}`.", rerun=export)
 
 

@@ -205,7 +205,10 @@ def test_resources_and_rules_survive_a_change_of_framework_and_back(
 
     assert switched.returncode == 0, switched.stderr
     assert "web/routes/greetings.py is written for the framework this project no longer runs" in switched.stderr
+    refused = run([tool("uv"), "run", SLUG, "openapi"], cwd=project, env=environment)
+    assert "greetings.py is written for Flask, and this project runs FastAPI" in refused.stderr
     (project / "src" / SLUG / "web" / "routes" / "greetings.py").unlink()
+    must(project, environment, SLUG, "openapi", "--output", "openapi.json")
     assert git(project, "diff", "--name-only", "--diff-filter=U") == ""
     assert {path: path.read_bytes() for path in (project / "src" / SLUG / "domain").rglob("*.py")} == domain
     assert (project / "openapi.json").read_bytes() == flask_document, "the same document from FastAPI"

@@ -8,6 +8,7 @@ and words in `contract/operations.py` (README: "Add your own resource").
 import importlib
 import pkgutil
 from pathlib import Path
+from types import ModuleType
 
 from flask import Blueprint
 
@@ -15,18 +16,26 @@ from flask import Blueprint
 OTHER_FRAMEWORK = frozenset({"fastapi", "starlette"})
 
 
+def import_routes(name: str) -> ModuleType:
+    """Import a module of this package, refusing one written for the FastAPI adapter: its routes would be
+    missing from the app without a word."""
+    refusal = f"{Path(__path__[0], name)}.py is written for FastAPI, and this project runs Flask: port it (README.md)"
+    try:
+        module = importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name not in OTHER_FRAMEWORK:
+            raise
+        raise ImportError(refusal) from error
+    if hasattr(module, "router") and not hasattr(module, "blueprint"):
+        raise ImportError(refusal)
+    return module
+
+
 def blueprints() -> list[Blueprint]:
     """Every module's `blueprint`, in the order of the modules' names."""
     found = []
     for module in sorted(pkgutil.iter_modules(__path__), key=lambda module: module.name):
-        try:
-            imported = importlib.import_module(f"{__name__}.{module.name}")
-        except ModuleNotFoundError as error:
-            if error.name not in OTHER_FRAMEWORK:
-                raise
-            path = Path(__path__[0], f"{module.name}.py")
-            message = f"{path} is written for FastAPI, and this project runs Flask: port it (see README.md)"
-            raise ImportError(message) from error
+        imported = import_routes(module.name)
         blueprint = getattr(imported, "blueprint", None)
         if isinstance(blueprint, Blueprint):
             found.append(blueprint)
