@@ -98,6 +98,7 @@ def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
         ("project_slug=\u0430cme", "project_slug", "must be a lowercase identifier"),  # Cyrillic a
         ("project_slug=acmé", "project_slug", "must be a lowercase identifier"),
         ("project_slug=", "project_slug", "must be a lowercase identifier"),
+        (f"project_slug={'a' * 33}", "project_slug", "must be at most 32 characters long"),
         ("project_name=Acme\nInventory", "project_name", "must be one line of text"),
         ("description=two\nlines", "description", "must be one line of text"),
         ("author_name=\x1b[31mred", "author_name", "must be one line of text"),
@@ -344,6 +345,11 @@ def copier_answers(template_source: Path, **data: str) -> dict[str, object]:
         ("Zoë's Café \u2013 日本語", "zoe_s_cafe"),  # an en dash
         ("2024 Café", "app_2024_cafe"),
         ("Acme Inventory", "acme_inventory"),
+        # At most 32 characters: whole words while they fit, else the first 32.
+        ("Acme Corporation Inventory Management and Warehouse Service", "acme_corporation_inventory"),
+        ("Acme Corporation Inventory Mgmt Service", "acme_corporation_inventory_mgmt"),
+        ("Acme Corporation Inventory Mgmts", "acme_corporation_inventory_mgmts"),
+        ("Supercalifragilisticexpialidocious Service", "supercalifragilisticexpialidocio"),
     ],
 )
 def test_the_default_slug_spells_the_name_in_ascii(template_source: Path, name: str, slug: str) -> None:

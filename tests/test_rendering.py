@@ -150,6 +150,63 @@ def test_free_text_answers_keep_every_file_valid_and_read_as_typed(
     assert f"# {text['project_name']}\n\n{text['description']}\n" in (project / "README.md").read_text()
 
 
+# The longest answers the questionnaire takes: a slug of 32 characters, and a name and a description of any
+# length, with quotes, backslashes, wide characters (two columns each) and a word longer than a line.
+LONG_TEXT = {
+    "project_name": "Acme Corporation \"Inventory\" Management and Warehouse Service of the Northern Region "
+    "– 倉庫管理サービスと在庫の記録",
+    "description": "Tracks every item in every warehouse of the company: where it is, what it costs, who "
+    "moved it last and why; it answers the shops' questions \"before\" they ask them, and keeps a record of "
+    "each change \\ " + "x" * 130 + " that auditors can read, in 日本語 too.",
+}
+LONG_SLUG = "acme_corporation_inventory_mgmts"
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"framework": "fastapi", "auth": "jwt", "database": "postgresql", "deploy": "kubernetes"},
+        {"framework": "flask", "db_style": "sync", "auth": "session", "deploy": "cloudrun"},
+        {"framework": "fastapi", "db_style": "sync", "auth": "api_key", "ci": "gitlab"},
+        {"framework": "flask", "db_style": "sync", "auth": "oidc", "deploy": "fly"},
+        {"framework": "fastapi", "auth": "none", "deploy": "render"},
+    ],
+    ids=label,
+)
+def test_the_longest_answers_give_a_project_that_lints(
+    template_source: Path, tmp_path: Path, answers: Answers
+) -> None:
+    """Lines that name the package, or hold the name and the description, stay within 120 columns."""
+    project = render(template_source, tmp_path / "project", {**answers, **LONG_TEXT, "project_slug": LONG_SLUG})
+    package = project / "src" / LONG_SLUG
+
+    problems = [problem for path in text_files(project) for problem in layout_problems(path, path.read_text())]
+    lint = run([tool("ruff"), "check", "--no-cache", "--output-format", "concise", "."], cwd=project)
+    formatting = run([tool("ruff"), "format", "--no-cache", "--check", "."], cwd=project)
+    docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
+
+    assert problems == []
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert formatting.returncode == 0, formatting.stdout + formatting.stderr
+    assert module_constants(package / "web" / "app.py")["TITLE"] == LONG_TEXT["project_name"]
+    assert module_constants(package / "web" / "app.py")["DESCRIPTION"] == LONG_TEXT["description"]
+    assert module_constants(package / "cli" / "__init__.py")["TITLE"] == LONG_TEXT["project_name"]
+    assert docstring is not None
+    assert docstring.split() == f"{LONG_TEXT['project_name']}: {LONG_TEXT['description']}".split()
+
+
+def test_a_long_name_gives_a_slug_of_its_first_words(template_source: Path, tmp_path: Path) -> None:
+    project = render(
+        template_source,
+        tmp_path / "project",
+        {"project_name": "Acme Corporation Inventory Management and Warehouse Service", "auth": "jwt"},
+    )
+
+    lint = run([tool("ruff"), "check", "--no-cache", "--output-format", "concise", "."], cwd=project)
+    assert (project / "src" / "acme_corporation_inventory" / "web" / "app.py").is_file()
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
 @pytest.mark.parametrize(
     "answers",
     [

@@ -208,6 +208,33 @@ def test_a_new_release_keeps_local_edits_and_shows_collisions_inline(two_release
     assert not conflict_markers(project)
 
 
+SLUG_LIMIT = "max_slug_length:\n  type: int\n  when: false\n  default: 32\n"
+
+
+def test_a_slug_longer_than_the_limit_keeps_its_project_through_an_update(
+    template_source: Path, tmp_path: Path
+) -> None:
+    """Slugs are at most 32 characters since v0.2.0. A project made before with a longer one keeps it: were the
+    stored answer refused, the default would replace it, and the update would rename the package."""
+    long_slug = "acme_inventory_of_the_northern_warehouses"
+    template = Path(shutil.copytree(template_source, tmp_path / "template"))
+    copier_yml = template / "copier.yml"
+    limited = copier_yml.read_text()
+    assert limited.count(SLUG_LIMIT) == 1
+    copier_yml.write_text(limited.replace(SLUG_LIMIT, SLUG_LIMIT.replace("32", "64")))
+    tag_release(template, "v1.0.0")  # before the limit
+    copier_yml.write_text(limited)
+    tag_release(template, "v2.0.0")
+    project = tmp_path / "service"
+    copy_release(template, project, "v1.0.0", project_slug=long_slug)
+
+    copier.run_update(project, defaults=True, overwrite=True, unsafe=True, skip_tasks=True, quiet=True)
+
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (answers["_commit"], answers["project_slug"]) == ("v2.0.0", long_slug)
+    assert sorted(path.name for path in (project / "src").iterdir()) == [long_slug]
+
+
 def test_an_update_that_cannot_run_says_why_and_changes_nothing(two_releases: Path, tmp_path: Path) -> None:
     project = tmp_path / "service"
     copy_release(two_releases, project, "v1.0.0")

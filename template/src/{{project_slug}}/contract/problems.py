@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -25,6 +25,19 @@ GENERIC_DETAILS: dict[int, str] = {
 class Problem(BaseModel):
     """An RFC 9457 problem details document."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "about:blank",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": "Item 42 does not exist.",
+                },
+            ],
+        },
+    )
+
     type: str = "about:blank"
     title: str
     status: int
@@ -32,12 +45,44 @@ class Problem(BaseModel):
 
 
 class FieldError(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "loc": ["body", "price"],
+                    "msg": "Input should be greater than or equal to 0",
+                    "type": "greater_than_equal",
+                },
+            ],
+        },
+    )
+
     loc: list[str | int]
     msg: str
     type: str
 
 
 class ValidationProblem(Problem):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "about:blank",
+                    "title": "Unprocessable Content",
+                    "status": 422,
+                    "detail": "The request is not valid; see `errors`.",
+                    "errors": [
+                        {
+                            "loc": ["body", "price"],
+                            "msg": "Input should be greater than or equal to 0",
+                            "type": "greater_than_equal",
+                        },
+                    ],
+                },
+            ],
+        },
+    )
+
     errors: list[FieldError]
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Flask, Response
 from flask_openapi3.openapi import OpenAPI
+from pydantic import BaseModel
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Rule
 
@@ -43,13 +44,14 @@ def _document(app: Flask, spec: OpenAPI) -> dict[str, Any]:
     """flask-openapi3's document of the app's routes, written as FastAPI writes its own, with the shared
     conventions; a route of a plain Flask blueprint is described by its URL rule and function.
 
-    Three differences are removed. flask-openapi3 keeps null values (`"securitySchemes": null`, which
+    Four differences are removed. flask-openapi3 keeps null values (`"securitySchemes": null`, which
     OpenAPI forbids, and `"default": null` of optional fields); FastAPI leaves them out. It documents
     a validation error (422) on every operation, while an operation without parameters or body cannot
-    fail validation: FastAPI documents none there. And it documents forms as `multipart/form-data`,
-    where FastAPI documents the url-encoded forms that OAuth2 clients send (both frameworks read both).
+    fail validation: FastAPI documents none there. It documents forms as `multipart/form-data`, where
+    FastAPI documents the url-encoded forms that OAuth2 clients send (both frameworks read both). And it
+    drops the schemas' `examples` (see `_with_examples`).
     """
-    document: dict[str, Any] = _without_nulls(spec.api_doc)
+    document: dict[str, Any] = _with_examples(_without_nulls(spec.api_doc))
     for operations in document["paths"].values():
         for operation in operations.values():
             if "parameters" not in operation and "requestBody" not in operation:
@@ -100,3 +102,33 @@ def _without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nulls(item) for item in value]
     return value
+
+
+def _with_examples(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with the `examples` of each schema's model and of its fields, which flask-openapi3 drops:
+    it rebuilds every schema as an OpenAPI 3.0 Schema Object, which knows `example` but not JSON Schema's
+    `examples` (OpenAPI 3.1's). A schema is named after its model, a model of this package."""
+    models = _package_models()
+    for name, schema in document.get("components", {}).get("schemas", {}).items():
+        if name not in models:
+            continue
+        written = models[name].model_json_schema()
+        if "examples" in written:
+            schema["examples"] = written["examples"]
+        for field, field_schema in written.get("properties", {}).items():
+            if "examples" in field_schema:
+                schema["properties"][field]["examples"] = field_schema["examples"]
+    return document
+
+
+def _package_models() -> dict[str, type[BaseModel]]:
+    """Every pydantic model defined in this package, by name."""
+    package = __name__.partition(".")[0]
+    found: dict[str, type[BaseModel]] = {}
+    pending: list[type[BaseModel]] = [BaseModel]
+    while pending:
+        model = pending.pop()
+        pending += model.__subclasses__()
+        if model.__module__.partition(".")[0] == package:
+            found[model.__name__] = model
+    return found

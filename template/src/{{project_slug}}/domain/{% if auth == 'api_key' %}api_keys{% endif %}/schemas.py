@@ -8,7 +8,10 @@ from pydantic import BaseModel, ConfigDict
 class ApiKeyRead(BaseModel):
     """An API key as the API shows it: never the key itself."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={"examples": [{"id": 1, "name": "billing service", "created_at": "2027-01-31T09:15:00Z"}]},
+    )
 
     id: int
     name: str
