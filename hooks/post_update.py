@@ -12,6 +12,7 @@ succeeds, and a line names the command to run.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,18 +45,38 @@ def refresh(hook: Hook, path: Path, command: list[str], fix: str, rerun: str) ->
     return True
 
 
-def main(slug: str) -> None:
+# What a route module of each framework imports, to tell a route written by hand for the other one.
+FRAMEWORK_MODULES = {"fastapi": ("fastapi", "starlette"), "flask": ("flask", "flask_openapi3", "werkzeug")}
+
+
+def routes_of_the_other_framework(slug: str, framework: str) -> list[Path]:
+    """The modules of `web/routes/` that import the framework the project no longer runs: the team's own,
+    since the template rewrote its own for the new framework."""
+    other = next(modules for name, modules in FRAMEWORK_MODULES.items() if name != framework)
+    imports = re.compile(rf"^\s*(from|import)\s+({'|'.join(other)})\b", re.MULTILINE)
+    routes = Path("src", slug, "web", "routes")
+    return sorted(module for module in routes.glob("*.py") if imports.search(module.read_text()))
+
+
+def main(slug: str, framework: str) -> None:
     hook = Hook("post-update")
     export = f"uv run {slug} openapi --output openapi.json"
     both = f"uv lock && {export}"
+    stale_routes = routes_of_the_other_framework(slug, framework)
+    for module in stale_routes:
+        hook.report(
+            f"{module} is written for the framework this project no longer runs, and the app will not start with"
+            f' it: write it again for {framework} (README.md, "A route of your own after a change of framework"),'
+            f" then run `{export}`."
+        )
     conflicts = unresolved()
     if conflicts:
         hook.report(f"uv.lock and openapi.json not refreshed: resolve {', '.join(conflicts)}, then run `{both}`.")
         return
     install_uv = "Install uv (https://docs.astral.sh/uv/getting-started/installation/), then run"
-    if refresh(hook, Path("uv.lock"), LOCK, f"{install_uv} `{both}`.", rerun=both):
+    if refresh(hook, Path("uv.lock"), LOCK, f"{install_uv} `{both}`.", rerun=both) and not stale_routes:
         refresh(hook, Path("openapi.json"), export_openapi(slug), f"{install_uv} `{export}`.", rerun=export)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

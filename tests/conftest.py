@@ -16,7 +16,7 @@ from .combinations import Answers
 from .postgres import PostgresServer, postgres_available, postgres_server
 
 REPO = Path(__file__).resolve().parent.parent
-TEMPLATE_FILES = ["copier.yml", "hooks", "template"]
+TEMPLATE_FILES = ["copier.yml", "hooks", "includes", "template"]
 PROJECT_NAME = "Acme Inventory"
 SLUG = "acme_inventory"
 GIT_IDENTITY = {

@@ -282,7 +282,7 @@ def env_example_problems(project: Path, answers: Answers) -> list[str]:
     text = (project / ".env.example").read_text()
     problems = [f".env.example: not NAME=value: {line!r}" for line in text.splitlines() if line and line[0] != "#"
                 if not re.fullmatch(r"[A-Z][A-Z0-9_]*=.*", line)]  # fmt: skip
-    settings = (project / "src" / SLUG / "settings.py").read_text()
+    settings = "".join(module.read_text() for module in (project / "src" / SLUG / "settings").glob("*.py"))
     fields = {name.upper() for name in re.findall(r"^    ([a-z][a-z0-9_]*): ", settings, flags=re.MULTILINE)}
     server = {"HOST", "PORT", "WEB_CONCURRENCY"}
     deployment = {"APP_PORT", "POSTGRES_PASSWORD"} if answers["deploy"] == "compose" else set()

@@ -2,6 +2,7 @@
 their assets are served by the service, which the browser caches, and neither page calls home (Swagger UI's
 validator badge, ReDoc's telemetry and its logo)."""
 
+import json
 import os
 import re
 import shutil
@@ -112,3 +113,33 @@ def test_docs_page_renders_offline(
     assert served, f"{page} loaded no script or style from the service"
     assert set(served.values()) == {1}, f"assets fetched again by the second load, not cached: {served}"
     print(f"screenshot: {screenshot}")
+
+
+def test_try_it_out_starts_from_the_documented_example(template_source: Path, tmp_path: Path) -> None:
+    """Swagger UI fills "Try it out" in from the schema's example; without one, it makes a body up from the
+    constraints (a random string for a pattern, the largest amount). The documents of both frameworks are the
+    same bytes (test_parity.py): one framework shows it."""
+    browser_path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser_path is None:
+        missing("Chromium", "`apt-get install chromium` (Debian)")
+    project = render(template_source, tmp_path / "project", {"framework": "fastapi", "db_style": "sync"})
+    assert run([tool("uv"), "sync", "--quiet"], cwd=project).returncode == 0
+
+    with (
+        serving(project, [tool("uv"), "run", "--frozen", SLUG, "serve"], {}) as base_url,
+        sync_playwright() as playwright,
+    ):
+        origin = base_url.replace("127.0.0.1", HOST)
+        browser = playwright.chromium.launch(executable_path=browser_path, args=[*QUIET, *offline(origin)])
+        page = load(browser.new_context(), f"{origin}/docs")
+        operation = page.locator("#operations-items-create_item")
+        operation.click()
+        operation.get_by_role("button", name="Try it out").click()
+        body = json.loads(operation.locator("textarea.body-param__text").input_value())
+        browser.close()
+
+    assert body == {
+        "name": "Desk lamp",
+        "description": "Adjustable LED desk lamp with a warm-white light and a USB charging port.",
+        "price": 34.9,
+    }

@@ -1,5 +1,6 @@
 """The questions: defaults, non-interactive use, and clear failures that write nothing."""
 
+import json
 import os
 import sys
 from email.errors import HeaderParseError
@@ -19,6 +20,10 @@ from questionary import Choice
 from .conftest import PROJECT_NAME, REPO, python_for, render, run, tool
 
 COPIER_YML = REPO / "copier.yml"
+COLUMNS = 80
+# The longest names a resource and a field may have: their refusals must still fit the terminal.
+LONG_NAME, LONG_SINGULAR = "stock_transfer_schedules", "stock_transfer_schedule"
+LONG_FIELD, LONG_FIELD_ID = "preferred_delivery_window_hour", "preferred_delivery_location_id"
 
 
 def copier_copy(template_source: Path, destination: Path, *answers: str, **env: str) -> tuple[int, str]:
@@ -28,6 +33,11 @@ def copier_copy(template_source: Path, destination: Path, *answers: str, **env: 
         env={**os.environ, **env},
     )
     return result.returncode, result.stdout + result.stderr
+
+
+def refusal(output: str) -> str:
+    """Copier's last line, "ValueError: Validation error for question 'x': <refusal>", without its prefixes."""
+    return output.rstrip().splitlines()[-1].split(": ", 2)[-1]
 
 
 def saved_answers(project: Path) -> dict[str, object]:
@@ -88,6 +98,7 @@ def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
         ("project_slug=\u0430cme", "project_slug", "must be a lowercase identifier"),  # Cyrillic a
         ("project_slug=acmé", "project_slug", "must be a lowercase identifier"),
         ("project_slug=", "project_slug", "must be a lowercase identifier"),
+        (f"project_slug={'a' * 33}", "project_slug", "must be at most 32 characters long"),
         ("project_name=Acme\nInventory", "project_name", "must be one line of text"),
         ("description=two\nlines", "description", "must be one line of text"),
         ("author_name=\x1b[31mred", "author_name", "must be one line of text"),
@@ -113,6 +124,98 @@ def test_non_interactive_copy(template_source: Path, tmp_path: Path) -> None:
         ),  # Docker Hub's, without its host
         ("container_registry=registry.acme.example/team/", "container_registry", "lowercase host/path, no tag"),
         ("container_registry=registry.acme.example/$(id)", "container_registry", "lowercase host/path, no tag"),
+        *(
+            (f"resources={json.dumps(resources)}", "resources", message)
+            for resources, message in [
+                (
+                    [{"name": "items", "singular": "thing", "fields": [{"name": LONG_FIELD, "type": "integer"}]}],
+                    "is taken",
+                ),
+                (
+                    [{"name": "order", "singular": LONG_SINGULAR, "fields": [{"name": LONG_FIELD, "type": "integer"}]}],
+                    "is taken",
+                ),
+                (
+                    [{"name": "classes", "singular": "class", "fields": [{"name": LONG_FIELD, "type": "integer"}]}],
+                    "is taken",
+                ),
+                (
+                    [{"name": "Orders", "singular": "order", "fields": [{"name": LONG_FIELD, "type": "integer"}]}],
+                    "snake_case",
+                ),
+                ([{"name": LONG_NAME, "singular": LONG_SINGULAR, "fields": []}], "at least one field"),
+                (
+                    [{"name": LONG_NAME, "singular": LONG_SINGULAR, "fields": [{"name": LONG_FIELD, "type": "money"}]}],
+                    "unknown type",
+                ),
+                (
+                    [{"name": LONG_NAME, "singular": LONG_SINGULAR, "fields": [{"name": "id", "type": "integer"}]}],
+                    "is taken",
+                ),
+                (
+                    [
+                        {
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
+                            "fields": [{"name": LONG_FIELD, "type": "string"}],
+                        }
+                    ],
+                    "max_length",
+                ),
+                (
+                    [
+                        {
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
+                            "fields": [{"name": LONG_FIELD_ID, "type": "reference", "to": "users"}],
+                        }
+                    ],
+                    "earlier resource",
+                ),
+                (
+                    [
+                        {
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
+                            "fields": [{"name": LONG_FIELD, "type": "reference", "to": "items"}],
+                        }
+                    ],
+                    "_id",
+                ),
+                (
+                    [
+                        {
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
+                            "owned": False,
+                            "fields": [{"name": LONG_FIELD_ID, "type": "reference", "to": "items"}],
+                        }
+                    ],
+                    "shared",
+                ),
+                (
+                    [
+                        {
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
+                            "fields": [{"name": LONG_FIELD_ID, "type": "reference", "to": LONG_NAME}],
+                        }
+                    ],
+                    "must be optional",
+                ),
+                (
+                    [
+                        {
+                            "name": LONG_NAME,
+                            "singular": LONG_SINGULAR,
+                            "fields": [{"name": LONG_FIELD, "type": "integer"}, {"name": LONG_FIELD, "type": "text"}],
+                        }
+                    ],
+                    "two fields named",
+                ),
+                ("not a list", "each resource needs"),
+            ]
+        ),
         ("python_version=3.9", "python_version", "Invalid choice"),
         ("database=mysql", "database", "Invalid choice"),
     ],
@@ -127,6 +230,7 @@ def test_invalid_answer_fails_and_writes_nothing(
     assert code != 0
     assert f"'{question}'" in output
     assert message in output
+    assert get_cwidth(refusal(output)) <= COLUMNS
     assert list(tmp_path.iterdir()) == [], "nothing may be written, inside the destination or beside it"
 
 
@@ -241,6 +345,11 @@ def copier_answers(template_source: Path, **data: str) -> dict[str, object]:
         ("Zoë's Café \u2013 日本語", "zoe_s_cafe"),  # an en dash
         ("2024 Café", "app_2024_cafe"),
         ("Acme Inventory", "acme_inventory"),
+        # At most 32 characters: whole words while they fit, else the first 32.
+        ("Acme Corporation Inventory Management and Warehouse Service", "acme_corporation_inventory"),
+        ("Acme Corporation Inventory Mgmt Service", "acme_corporation_inventory_mgmt"),
+        ("Acme Corporation Inventory Mgmts", "acme_corporation_inventory_mgmts"),
+        ("Supercalifragilisticexpialidocious Service", "supercalifragilisticexpialidocio"),
     ],
 )
 def test_the_default_slug_spells_the_name_in_ascii(template_source: Path, name: str, slug: str) -> None:
@@ -336,7 +445,6 @@ def test_an_accepted_e_mail_is_one_hatchling_takes(template_source: Path, addres
 
 # The questionnaire on an 80-column terminal -------------------------------------------------------------------------
 
-COLUMNS = 80
 INVALID_ANSWERS = {
     "project_name": [" ", "Acme\x1bInventory"],
     "project_slug": ["", "Acme", "acme-inventory", "flask", "class"],
@@ -420,9 +528,13 @@ def test_every_question_fits_80_columns(
     errors = [
         question["validate"](answer) for name, question in questions.items() for answer in INVALID_ANSWERS.get(name, [])
     ]
-    validated = {name for name, details in yaml.safe_load(COPIER_YML.read_text()).items() if "validator" in details}
+    asked_and_validated = {
+        name
+        for name, details in yaml.safe_load(COPIER_YML.read_text()).items()
+        if "validator" in details and details.get("ask", True)
+    }
 
-    assert validated - {"framework"} <= INVALID_ANSWERS.keys(), "give each validated question invalid answers"
+    assert asked_and_validated - {"framework"} <= INVALID_ANSWERS.keys(), "give each validated question invalid answers"
     assert len(questions) == 16 if script.get("framework") else 15
     assert too_wide([line for question in questions.values() for line in drawn_lines(question)]) == []
     assert all(isinstance(error, str) and "\n" not in error for error in errors), errors

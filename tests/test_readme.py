@@ -113,6 +113,23 @@ def clone(tmp_path: Path) -> Path:
     return tag_release(repository, "v1.0.0")
 
 
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def add_a_resource(terminal: Terminal, project: Path, text: str) -> None:
+    """The generated README's "Add your own resource": the command, then a column more, then a commit."""
+    add, column = SH_BLOCK.findall(text)[:2]
+    for command in commands(f"```sh\n{add}```\n"):
+        terminal.run(command, cwd=project)
+    terminal.run("git add --all && git commit --quiet -m 'Add projects'", cwd=project)
+    model_line = PYTHON_BLOCK.findall(text)[0]
+    models = next((project / "src").glob("*/domain/items/models.py"))
+    models.write_text(models.read_text() + model_line)
+    for command in commands(f"```sh\n{column}```\n"):
+        terminal.run(command, cwd=project)
+    terminal.run("uv run pytest && git add --all && git commit --quiet -m 'Add a colour to items'", cwd=project)
+
+
 def test_readme_commands_work_verbatim_in_an_empty_home(clone: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -146,5 +163,6 @@ def test_readme_commands_work_verbatim_in_an_empty_home(clone: Path, tmp_path: P
     for command in commands(section(generated, "Test it")):
         terminal.run(command, cwd=project)
     assert not run(["git", "status", "--porcelain"], cwd=project).stdout, "following the README dirtied the tree"
+    add_a_resource(terminal, project, section(generated, "Add your own resource"))
     for command in commands(section(readme, "Keep a project up to date")):
         terminal.run(command, cwd=project)

@@ -29,11 +29,14 @@ def text_files(project: Path) -> list[Path]:
 def layout_problems(path: Path, text: str) -> list[str]:
     problems = []
     lines = text.split("\n")
-    max_blank_run = 2 if path.suffix in {".py", ".mako"} else 1
     blank_run = 0
+    in_python_block = False  # Markdown's ```python blocks are Python: two blank lines between definitions
     for number, line in enumerate(lines, start=1):
         if line != line.rstrip():
             problems.append(f"{path}:{number}: trailing whitespace")
+        if path.suffix == ".md" and line.startswith("```"):
+            in_python_block = line == "```python"
+        max_blank_run = 2 if path.suffix in {".py", ".mako"} or in_python_block else 1
         blank_run = blank_run + 1 if not line.strip() and number < len(lines) else 0
         if blank_run > max_blank_run:
             problems.append(f"{path}:{number}: {blank_run} blank lines in a row")
@@ -59,16 +62,15 @@ def link_problems(project: Path, path: Path, text: str) -> list[str]:
 
 
 def parse_problems(path: Path, text: str) -> list[str]:
+    """Python files are parsed by `ruff check`, for the Python version the project names."""
     try:
-        if path.suffix == ".py":
-            compile(text, str(path), "exec")
-        elif path.suffix in {".yml", ".yaml"}:
+        if path.suffix in {".yml", ".yaml"}:
             list(yaml.safe_load_all(text))
         elif path.suffix == ".toml":
             tomllib.loads(text)
         elif path.suffix == ".json":
             json.loads(text)
-    except (SyntaxError, yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
         return [f"{path}: does not parse: {error}"]
     return []
 
@@ -148,6 +150,63 @@ def test_free_text_answers_keep_every_file_valid_and_read_as_typed(
     assert f"# {text['project_name']}\n\n{text['description']}\n" in (project / "README.md").read_text()
 
 
+# The longest answers the questionnaire takes: a slug of 32 characters, and a name and a description of any
+# length, with quotes, backslashes, wide characters (two columns each) and a word longer than a line.
+LONG_TEXT = {
+    "project_name": "Acme Corporation \"Inventory\" Management and Warehouse Service of the Northern Region "
+    "– 倉庫管理サービスと在庫の記録",
+    "description": "Tracks every item in every warehouse of the company: where it is, what it costs, who "
+    "moved it last and why; it answers the shops' questions \"before\" they ask them, and keeps a record of "
+    "each change \\ " + "x" * 130 + " that auditors can read, in 日本語 too.",
+}
+LONG_SLUG = "acme_corporation_inventory_mgmts"
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"framework": "fastapi", "auth": "jwt", "database": "postgresql", "deploy": "kubernetes"},
+        {"framework": "flask", "db_style": "sync", "auth": "session", "deploy": "cloudrun"},
+        {"framework": "fastapi", "db_style": "sync", "auth": "api_key", "ci": "gitlab"},
+        {"framework": "flask", "db_style": "sync", "auth": "oidc", "deploy": "fly"},
+        {"framework": "fastapi", "auth": "none", "deploy": "render"},
+    ],
+    ids=label,
+)
+def test_the_longest_answers_give_a_project_that_lints(
+    template_source: Path, tmp_path: Path, answers: Answers
+) -> None:
+    """Lines that name the package, or hold the name and the description, stay within 120 columns."""
+    project = render(template_source, tmp_path / "project", {**answers, **LONG_TEXT, "project_slug": LONG_SLUG})
+    package = project / "src" / LONG_SLUG
+
+    problems = [problem for path in text_files(project) for problem in layout_problems(path, path.read_text())]
+    lint = run([tool("ruff"), "check", "--no-cache", "--output-format", "concise", "."], cwd=project)
+    formatting = run([tool("ruff"), "format", "--no-cache", "--check", "."], cwd=project)
+    docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
+
+    assert problems == []
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert formatting.returncode == 0, formatting.stdout + formatting.stderr
+    assert module_constants(package / "web" / "app.py")["TITLE"] == LONG_TEXT["project_name"]
+    assert module_constants(package / "web" / "app.py")["DESCRIPTION"] == LONG_TEXT["description"]
+    assert module_constants(package / "cli" / "__init__.py")["TITLE"] == LONG_TEXT["project_name"]
+    assert docstring is not None
+    assert docstring.split() == f"{LONG_TEXT['project_name']}: {LONG_TEXT['description']}".split()
+
+
+def test_a_long_name_gives_a_slug_of_its_first_words(template_source: Path, tmp_path: Path) -> None:
+    project = render(
+        template_source,
+        tmp_path / "project",
+        {"project_name": "Acme Corporation Inventory Management and Warehouse Service", "auth": "jwt"},
+    )
+
+    lint = run([tool("ruff"), "check", "--no-cache", "--output-format", "concise", "."], cwd=project)
+    assert (project / "src" / "acme_corporation_inventory" / "web" / "app.py").is_file()
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
 @pytest.mark.parametrize(
     "answers",
     [
@@ -184,6 +243,67 @@ def test_a_postgresql_project_says_what_it_runs_on_in_development(template_sourc
     assert "without `DATABASE_URL`, it uses a SQLite file" in readme
     assert development_url, "no command that points the service at a development PostgreSQL"
     assert f"# DATABASE_URL={development_url[1]}\n" in (project / ".env.example").read_text()
+
+
+# The team's resources at the longest names the answer takes (24 for a resource, 30 for a field), with a field of
+# every type, references to items, to another resource and to their own: `resource add` writes them.
+LONGEST_RESOURCES = [
+    {
+        "name": "warehouse_stock_moves_xy",
+        "singular": "warehouse_stock_move_xy",
+        "fields": [
+            {"name": "a_rather_long_field_name_for_x", "type": "string", "max_length": 10000},
+            {"name": "another_quite_long_field_name1", "type": "text", "max_length": 1000000, "optional": True},
+            {"name": "long_reference_to_an_item_x_id", "type": "reference", "to": "items"},
+            {
+                "name": "self_reference_with_long_nm_id",
+                "type": "reference",
+                "to": "warehouse_stock_moves_xy",
+                "optional": True,
+            },
+            {"name": "an_integer_with_a_long_name_xy", "type": "integer", "optional": True},
+            {"name": "a_decimal_with_a_long_name_xyz", "type": "decimal"},
+            {"name": "a_datetime_with_a_long_name_xy", "type": "datetime", "optional": True},
+            {"name": "a_boolean_with_a_long_name_xyz", "type": "boolean", "optional": True},
+        ],
+    },
+    {
+        "name": "shared_labels_with_a_nam",
+        "singular": "shared_label_with_a_nam",
+        "owned": False,
+        "fields": [{"name": "label_of_thirty_characters_abc", "type": "string", "max_length": 30}],
+    },
+    {
+        "name": "followup_stock_adjustmen",
+        "singular": "followup_stock_adjustme",
+        "fields": [{"name": "movement_reference_long_nam_id", "type": "reference", "to": "warehouse_stock_moves_xy"}],
+    },
+]
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"framework": "fastapi", "db_style": "async", "auth": "jwt"},
+        {"framework": "fastapi", "db_style": "sync", "auth": "session"},
+        {"framework": "flask", "db_style": "sync", "auth": "api_key"},
+        {"framework": "flask", "db_style": "sync", "auth": "none"},
+    ],
+    ids=label,
+)
+def test_the_longest_resources_render_clean(template_source: Path, tmp_path: Path, answers: Answers) -> None:
+    project = render(template_source, tmp_path / "project", {**answers, "resources": LONGEST_RESOURCES})
+
+    problems = []
+    for path in text_files(project):
+        problems += layout_problems(path.relative_to(project), path.read_text())
+    lint = run([tool("ruff"), "check", "--no-cache", "--output-format", "concise", "."], cwd=project)
+    formatting = run([tool("ruff"), "format", "--no-cache", "--check", "."], cwd=project)
+
+    assert problems == []
+    assert lint.returncode == 0, lint.stdout
+    assert formatting.returncode == 0, formatting.stdout
+    assert (project / "src" / SLUG / "domain" / "warehouse_stock_moves_xy" / "service.py").is_file()
 
 
 def test_the_template_readme_links_lead_somewhere() -> None:

@@ -20,7 +20,7 @@ from .combinations import SUPPORTED
 from .conftest import REPO, render, run, tool
 
 # Where a project may relax bandit's rules, and which: asserts and fixed passwords in tests, SQL text in migrations.
-ALLOWED_BANDIT_IGNORES = {"tests/**": {"S101", "S105", "S106"}, "src/{slug}/migrations/**": {"S608"}}
+ALLOWED_BANDIT_IGNORES = {"tests/**": {"S101", "S105", "S106"}, "src/{slug}/db/migrations/**": {"S608"}}
 SUPPRESSION = re.compile(r"#\s*(noqa|type:\s*ignore)(?P<codes>[:\[]\s*[\w, ]+\]?)?(?P<rest>.*)$")
 
 

@@ -47,7 +47,7 @@ def test_an_organisation_data_file_lands_where_each_value_belongs(template_sourc
     assert f"IMAGE={repository}\n" in (project / "DEPLOY.md").read_text()
     assert f"`{repository}`" in (project / "README.md").read_text()
     assert (project / "src" / "billing" / "web" / "server.py").read_text().count("gunicorn") > 0  # flask
-    assert (project / "src" / "billing" / "domain" / "oidc.py").is_file()
+    assert (project / "src" / "billing" / "domain" / "oidc" / "service.py").is_file()
     assert (project / "k8s").is_dir()
     assert (project / ".gitlab-ci.yml").is_file()
     assert not (project / ".github").exists()

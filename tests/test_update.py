@@ -1,7 +1,6 @@
 """`copier update` keeps a project current, and changes its answers (framework, auth, ci, deploy, database)
 while keeping the team's code, edits and stored rows."""
 
-import ast
 import datetime
 import os
 import re
@@ -59,7 +58,7 @@ TEAM_ASYNC_MODULE = '''"""The team's own async code, which a switch to sync leav
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .items import list_items
+from .items.service import list_items
 
 
 async def count_items(session: AsyncSession, owner_id: int) -> int:
@@ -70,7 +69,7 @@ TEAM_SYNC_MODULE = '''"""The team's own domain module, which every answer change
 
 from sqlalchemy.orm import Session
 
-from .items import list_items
+from .items.service import list_items
 
 
 def count_items(session: Session, owner_id: int) -> int:
@@ -81,8 +80,8 @@ TEAM_TEST_MODULE = f'''"""The team's own test, of its own domain code, through w
 
 import httpx2
 
-from {SLUG}.domain.items import describe
-from {SLUG}.domain.schemas import ItemRead
+from {SLUG}.domain.items.schemas import ItemRead
+from {SLUG}.domain.items.service import describe
 
 
 def test_an_item_is_described_by_its_name_and_price(client: httpx2.Client) -> None:
@@ -90,6 +89,8 @@ def test_an_item_is_described_by_its_name_and_price(client: httpx2.Client) -> No
     assert describe(ItemRead.model_validate_json(created.content)) == "Lamp at 19.5"
 '''
 DOMAIN = f"src/{SLUG}/domain"
+# The settings every service has, which the team and a release both edit.
+SETTINGS = f"src/{SLUG}/settings/core.py"
 WEB = f"src/{SLUG}/web"
 # What marks a framework in a project (a "trace" of it): a module of it imported by the Python files of src/
 # or tests/, or a package of it named in pyproject.toml's dependencies (dev group included) or in uv.lock.
@@ -126,7 +127,7 @@ def release_v2(repository: Path) -> None:
     CHANGELOG.md of its own that the project's must win over."""
     readme = repository / "template" / "README.md.jinja"
     readme.write_text(readme.read_text() + RELEASE_README_SECTION)
-    settings = repository / "template" / "src" / "{{project_slug}}" / "settings.py.jinja"
+    settings = repository / "template" / "src" / "{{project_slug}}" / "settings" / "core.py.jinja"
     settings.write_text(settings.read_text().replace(POOL_TIMEOUT_V1, POOL_TIMEOUT_V2, 1))
     insert_after(repository / "template" / "pyproject.toml.jinja", DEPENDENCIES, DEPENDENCY_V2)
     (repository / "template" / "RUNBOOK.md.jinja").write_text("# Runbook of {{ project_name }}\n")
@@ -162,8 +163,8 @@ def copy_release(template: Path, project: Path, release: str, **answers: str) ->
 def test_a_new_release_keeps_local_edits_and_shows_collisions_inline(two_releases: Path, tmp_path: Path) -> None:
     project = tmp_path / "service"
     copy_release(two_releases, project, "v1.0.0", author_name="Ada Team")
-    domain_items = project / "src" / SLUG / "domain" / "items.py"
-    settings = project / "src" / SLUG / "settings.py"
+    domain_items = project / DOMAIN / "items" / "service.py"
+    settings = project / SETTINGS
     team_edits = {
         domain_items: domain_items.read_text() + TEAM_CODE,
         project / "README.md": (project / "README.md").read_text().replace("\n", TEAM_README_NOTE, 1),
@@ -195,16 +196,43 @@ def test_a_new_release_keeps_local_edits_and_shows_collisions_inline(two_release
     )
     assert 'authors = [{ name = "Ada Team"' in (project / "pyproject.toml").read_text()
     # The setting both changed is the one conflict, inline, and git lists it as unmerged.
-    assert conflict_markers(project) == [f"src/{SLUG}/settings.py"]
+    assert conflict_markers(project) == [SETTINGS]
     assert (
         f"<<<<<<< before updating\n{POOL_TIMEOUT_TEAM}=======\n{POOL_TIMEOUT_V2}>>>>>>> after updating\n"
         in settings.read_text()
     )
-    assert git(project, "diff", "--name-only", "--diff-filter=U").split() == [f"src/{SLUG}/settings.py"]
+    assert git(project, "diff", "--name-only", "--diff-filter=U").split() == [SETTINGS]
     assert git(project, "ls-files", "--others", "--exclude-standard").split() == ["RUNBOOK.md"]
-    git(project, "checkout", "--ours", "--", f"src/{SLUG}/settings.py")  # as README says: keep yours
+    git(project, "checkout", "--ours", "--", SETTINGS)  # as README says: keep yours
     assert POOL_TIMEOUT_TEAM in settings.read_text()
     assert not conflict_markers(project)
+
+
+SLUG_LIMIT = "max_slug_length:\n  type: int\n  when: false\n  default: 32\n"
+
+
+def test_a_slug_longer_than_the_limit_keeps_its_project_through_an_update(
+    template_source: Path, tmp_path: Path
+) -> None:
+    """Slugs are at most 32 characters since v0.2.0. A project made before with a longer one keeps it: were the
+    stored answer refused, the default would replace it, and the update would rename the package."""
+    long_slug = "acme_inventory_of_the_northern_warehouses"
+    template = Path(shutil.copytree(template_source, tmp_path / "template"))
+    copier_yml = template / "copier.yml"
+    limited = copier_yml.read_text()
+    assert limited.count(SLUG_LIMIT) == 1
+    copier_yml.write_text(limited.replace(SLUG_LIMIT, SLUG_LIMIT.replace("32", "64")))
+    tag_release(template, "v1.0.0")  # before the limit
+    copier_yml.write_text(limited)
+    tag_release(template, "v2.0.0")
+    project = tmp_path / "service"
+    copy_release(template, project, "v1.0.0", project_slug=long_slug)
+
+    copier.run_update(project, defaults=True, overwrite=True, unsafe=True, skip_tasks=True, quiet=True)
+
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (answers["_commit"], answers["project_slug"]) == ("v2.0.0", long_slug)
+    assert sorted(path.name for path in (project / "src").iterdir()) == [long_slug]
 
 
 def test_an_update_that_cannot_run_says_why_and_changes_nothing(two_releases: Path, tmp_path: Path) -> None:
@@ -350,7 +378,8 @@ def test_switching_framework_refuses_a_silent_db_style_change_then_keeps_domain_
     assert yaml.safe_load((project / ".copier-answers.yml").read_text())["db_style"] == "async"
     git(project, "init", "--quiet", "--initial-branch", "main")
     domain = project / "src" / SLUG / "domain"
-    (domain / "items.py").write_text((domain / "items.py").read_text() + TEAM_CODE)
+    items = domain / "items" / "service.py"
+    items.write_text(items.read_text() + TEAM_CODE)
     (domain / "stock_report.py").write_text(TEAM_ASYNC_MODULE)
     export_openapi(project)  # as the post-copy hook does: the FastAPI project's contract is committed
     commit_all(project, "Generated, plus the team's own code")
@@ -369,7 +398,7 @@ def test_switching_framework_refuses_a_silent_db_style_change_then_keeps_domain_
 
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert (answers["framework"], answers["db_style"]) == ("flask", "sync")
-    assert TEAM_CODE in (domain / "items.py").read_text()
+    assert TEAM_CODE in items.read_text()
     assert (domain / "stock_report.py").read_text() == TEAM_ASYNC_MODULE
     assert "from flask" in (project / "src" / SLUG / "web" / "app.py").read_text()
     assert "fastapi" not in (project / "pyproject.toml").read_text()
@@ -458,13 +487,13 @@ def test_changing_ci_deploy_framework_and_database_keeps_the_teams_code_and_rows
     answers = {"framework": "flask", "db_style": "sync", "auth": "jwt", "ci": "github", "deploy": "compose"}
     copy_release(released_template, project, "v1.0.0", **answers)
     (project / ".git" / "info" / "exclude").write_text("server.log\n")  # the test server's log, not the team's
-    items = project / DOMAIN / "items.py"
+    items = project / DOMAIN / "items" / "service.py"
     items.write_text(items.read_text() + TEAM_CODE)
     (project / DOMAIN / "item_counts.py").write_text(TEAM_SYNC_MODULE)
     (project / TEAM_TEST_FILE).write_text(TEAM_TEST_MODULE)
     readme = project / "README.md"
     readme.write_text(readme.read_text().replace("\n", TEAM_README_NOTE, 1))
-    settings = project / "src" / SLUG / "settings.py"
+    settings = project / SETTINGS
     settings.write_text(settings.read_text().replace(POOL_TIMEOUT_V1, POOL_TIMEOUT_TEAM, 1))
     export_openapi(project)  # as the post-copy step does: the contract is committed
     commit_all(project, "The team's edits")
@@ -528,7 +557,7 @@ def assert_team_work_kept(project: Path, team_files: dict[str, bytes]) -> None:
     stored, served to it by the project as it now is."""
     assert changed_files(team_files, project_files(project, DOMAIN, TEAM_TEST_FILE)) == [], "the team's code changed"
     assert TEAM_README_NOTE in (project / "README.md").read_text()
-    assert POOL_TIMEOUT_TEAM in (project / "src" / SLUG / "settings.py").read_text()
+    assert POOL_TIMEOUT_TEAM in (project / SETTINGS).read_text()
     with serve_briefly(project) as base_url, httpx.Client(base_url=base_url) as client:
         token = client.post("/auth/token", data={"username": "ada@example.com", "password": PASSWORD})
         assert token.status_code == 200, token.text
@@ -559,17 +588,24 @@ def changed_files(before: dict[str, bytes], after: dict[str, bytes]) -> list[str
     return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
 
 
+# Parsed by the project's own Python: its code may use a grammar newer than this one's (type parameters, 3.12).
+LIST_IMPORTS = """
+import ast, sys
+for path in sys.argv[1:]:
+    for node in ast.walk(ast.parse(open(path, "rb").read(), path)):
+        if isinstance(node, ast.Import):
+            print(*(alias.name.split(".")[0] for alias in node.names))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            print(node.module.split(".")[0])
+"""
+
+
 def imported_modules(project: Path) -> set[str]:
     """The top-level modules that the Python files of src/ and tests/ import."""
-    modules = set()
-    for name, source in project_files(project, "src", "tests").items():
-        if name.endswith(".py"):
-            for node in ast.walk(ast.parse(source)):
-                if isinstance(node, ast.Import):
-                    modules.update(alias.name.split(".")[0] for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    modules.add(node.module.split(".")[0])
-    return modules
+    sources = [name for name in project_files(project, "src", "tests") if name.endswith(".py")]
+    listed = run([tool("uv"), "run", "--frozen", "python", "-c", LIST_IMPORTS, *sources], cwd=project)
+    assert listed.returncode == 0, listed.stderr
+    return set(listed.stdout.split())
 
 
 def required_packages(project: Path) -> set[str]:

@@ -1,4 +1,4 @@
-"""The OpenAPI document, and Swagger UI and ReDoc pages with their assets from `offapi` (see api_docs.py): no CDN."""
+"""The OpenAPI document, and the Swagger UI and ReDoc pages with their assets (contract/docs.py): no CDN."""
 
 from typing import Any
 
@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from ..api_docs import ASSETS_PATH, IMMUTABLE, find_asset, redoc_page, swagger_ui_page
-from ..openapi import document_bytes
-from ..security_headers import CONTENT_SECURITY_POLICY, docs_policy
+from ..contract.docs import ASSETS_PATH, IMMUTABLE, find_asset, redoc_page, swagger_ui_page
+from ..contract.openapi import document_bytes
+from ..contract.security_headers import CONTENT_SECURITY_POLICY, docs_policy
 
 
 def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:

@@ -1,4 +1,4 @@
-"""Around every request: request id, security headers, CORS, body limit, undeclared methods, status line, access log.
+"""Around every request: request id, security headers, CORS, body limit and access log.
 
 The Flask counterpart of the FastAPI adapter's middleware, in the same order. `after_request` runs for
 every response, error pages included, because Flask turns every error into a response first (see
@@ -10,28 +10,19 @@ import time
 from collections.abc import Mapping
 from contextlib import suppress
 from functools import partial
-from http import HTTPStatus
 
-from flask import Flask, Response, current_app, g, request
-from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..cors import ORIGIN, REQUEST_METHOD, CorsPolicy
+from ..contract.cors import ORIGIN, REQUEST_METHOD, CorsPolicy
+from ..contract.request_ids import REQUEST_ID_HEADER, request_id_from
 from ..logs import request_id_var
-from ..request_ids import REQUEST_ID_HEADER, request_id_from
 
 MAX_BODY_BYTES = 1024 * 1024
 # A body the app left unread (an oversized one, or one sent to a refused request) is read and dropped up
 # to this size before the answer goes out: closing a socket with unread bytes resets the connection, which
 # can destroy the answer on its way. A longer body makes the server close the connection (server.py).
 DRAIN_LIMIT_BYTES = 8 * MAX_BODY_BYTES
-
-# Werkzeug answers HEAD on every GET route; the API declares no HEAD, so it is refused and left out of
-# `Allow`. (Flask answers no OPTIONS either: see app.py.)
-UNDECLARED_METHODS = frozenset({"HEAD"})
-
-# Status lines as uvicorn writes them, with Python's reason phrases: `422 Unprocessable Content`, where
-# werkzeug would write `422 UNPROCESSABLE ENTITY`.
-STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +37,7 @@ def install_request_hooks(app: Flask, security_headers: Mapping[str, str], cors:
         app.before_request(partial(_answer_cors_preflight, cors))
         app.after_request(_add_cors_headers)
     app.before_request(_refuse_large_body)
-    app.before_request(_refuse_undeclared_methods)
-    # Keyed by lower-case name: the response's own headers are compared in that case (see `_finish`).
-    security_headers_by_name = {name.lower(): (name, value) for name, value in security_headers.items()}
-    app.after_request(partial(_finish, security_headers_by_name))
+    app.after_request(partial(_finish, security_headers))
     app.teardown_request(_drain_unread_body)
     app.teardown_request(_forget)
 
@@ -69,11 +57,7 @@ def _refuse_large_body() -> None:
 def _answer_cors_preflight(cors: CorsPolicy) -> Response | None:
     """Answer a preflight the policy grants, before routing; decide what every other answer gets."""
     g.cors_answer = cors.answer(request.method, request.headers.get(ORIGIN), request.headers.get(REQUEST_METHOD))
-    if not g.cors_answer.preflight:
-        return None
-    granted = Response(status=204)
-    del granted.headers["Content-Type"]  # an empty answer, typed as nothing, as Starlette sends it
-    return granted
+    return Response(status=204) if g.cors_answer.preflight else None
 
 
 def _add_cors_headers(response: Response) -> Response:
@@ -82,28 +66,12 @@ def _add_cors_headers(response: Response) -> Response:
     return response
 
 
-def _refuse_undeclared_methods() -> None:
-    if request.url_rule is None or request.method not in UNDECLARED_METHODS:
-        return  # routing answers 404 or 405 itself
-    allowed = current_app.url_map.bind_to_environ(request.environ).allowed_methods()
-    raise MethodNotAllowed(valid_methods=allowed)
-
-
-def _finish(security_headers: Mapping[str, tuple[str, str]], response: Response) -> Response:
-    response.status = STATUS_LINES.get(response.status_code, response.status)
-    headers = response.headers
-    headers[REQUEST_ID_HEADER] = g.request_id
-    # One pass over the response's headers: werkzeug's `setdefault` searches them, by raising and catching
-    # KeyError, once per header added, which took a tenth of the CPU of GET /health/live.
-    present = {name.lower() for name, _ in headers.items()}
-    headers.extend([header for name, header in security_headers.items() if name not in present])
-    logger.info(
-        "%s %s %s",
-        request.method,
-        request.path,
-        response.status_code,
-        extra={"duration_ms": round((time.perf_counter() - g.started) * 1000, 2)},
-    )
+def _finish(security_headers: Mapping[str, str], response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = g.request_id
+    for name, value in security_headers.items():
+        response.headers.setdefault(name, value)
+    duration_ms = round((time.perf_counter() - g.started) * 1000, 2)
+    logger.info("%s %s %s", request.method, request.path, response.status_code, extra={"duration_ms": duration_ms})
     return response
 
 

@@ -1,4 +1,4 @@
-"""Responses encoded by pydantic, byte for byte as every adapter of this service encodes them.
+"""JSON answers encoded by pydantic, byte for byte as the FastAPI adapter encodes them.
 
 Flask's `jsonify` would sort keys and escape non-ASCII characters: the bytes would depend on the framework.
 """
@@ -8,19 +8,13 @@ from collections.abc import Mapping
 from flask import Response
 from pydantic import BaseModel
 
-from ..domain.schemas import Problem
-from ..problems import PROBLEM_CONTENT_TYPE
+from ..contract.problems import PROBLEM_CONTENT_TYPE, Problem
 
 JSON_CONTENT_TYPE = "application/json"
 
 
 def json_response(body: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(body.model_dump_json(), status=status, headers=headers, content_type=JSON_CONTENT_TYPE)
-
-
-def no_content() -> Response:
-    """A 204, labelled JSON like the API's other answers (FastAPI labels it so too)."""
-    return Response(status=204, content_type=JSON_CONTENT_TYPE)
 
 
 def problem_response(problem: Problem, headers: Mapping[str, str] | None = None) -> Response:

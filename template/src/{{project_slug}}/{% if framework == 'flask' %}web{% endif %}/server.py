@@ -5,11 +5,10 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
-from gunicorn.config import Config
-from gunicorn.glogging import Logger
 from gunicorn.http.message import Request
 from gunicorn.workers.base import Worker
 
+from ..logs import logging_config
 from ..settings import Settings
 from .database import database
 from .hooks import DRAIN_LIMIT_BYTES
@@ -32,10 +31,9 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int, reload
         # load balancers pass: long query strings are served, not refused with 414.
         "limit_request_line": 8190,
         "accesslog": None,  # the request hooks log each request with its id
-        "logger_class": _ServerLogger,
         "loglevel": settings.log_level.lower(),
+        "logconfig_dict": _log_config(settings),
         "control_socket_disable": True,  # a socket in $HOME that every gunicorn on the machine would share
-        "worker_exit": _close_database,
         "pre_request": _close_after_long_bodies,
     }
     _Gunicorn(settings, options).run()
@@ -52,33 +50,32 @@ class _Gunicorn(BaseApplication):
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
         self.settings = settings
         self.options = options
+        self.app: Flask | None = None
         super().__init__()
 
     def load_config(self) -> None:
         for name, value in self.options.items():
             self.cfg.set(name, value)
+        self.cfg.set("worker_exit", self.close_database)
 
     def load(self) -> Flask:  # type: ignore[override]  # stubs: environ is a MutableMapping, Flask takes a dict
         from .app import create_app  # noqa: PLC0415 (imported in the worker, so that a reload sees new code)
 
-        return create_app(self.settings)
+        self.app = create_app(self.settings)
+        return self.app
+
+    def close_database(self, _arbiter: Arbiter, _worker: Worker) -> None:
+        """Close the exiting worker's database connections (gunicorn calls this in the worker)."""
+        if self.app is not None:  # None when the worker failed to load the app
+            database(self.app).dispose()
 
 
-class _ServerLogger(Logger):
-    """gunicorn's logger, without a stream of its own: its lines go to the root logger's handler, which `serve`
-    configured (logs.py) in the master process before it forked the workers, so they take the project's format."""
-
-    def setup(self, cfg: Config) -> None:
-        super().setup(cfg)
-        self.error_log.handlers.clear()
-        self.error_log.propagate = True
-
-
-def _close_database(_arbiter: Arbiter, worker: Worker) -> None:
-    """Close the exiting worker's database connections (gunicorn calls this in the worker)."""
-    app = getattr(worker, "wsgi", None)  # absent when the worker failed to load the app
-    if isinstance(app, Flask):
-        database(app).dispose()
+def _log_config(settings: Settings) -> dict[str, Any]:
+    """The project's logging configuration, which gunicorn applies in the master and in every worker: its own
+    loggers lose the handlers gunicorn gives them and pass their lines on to the root logger's handler."""
+    config = logging_config(settings.log_level, settings.log_format)
+    config["loggers"]["gunicorn.error"] = {"handlers": [], "propagate": True}
+    return config
 
 
 def _close_after_long_bodies(_worker: Worker, request: Request) -> None:

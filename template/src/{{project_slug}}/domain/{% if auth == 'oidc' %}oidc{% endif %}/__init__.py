@@ -1,0 +1,1 @@
+"""OpenID Connect: tokens of an external identity provider, checked against its published keys."""

@@ -1,0 +1,1 @@
+"""Login throttling: failed logins counted per account and per client address, in the database."""
