@@ -1,9 +1,10 @@
 """The combinations of answers the template is tested with, declared in one place.
 
 SUPPORTED is every combination a user can choose; each is rendered and checked statically.
-DEEP is a covering subset that is installed, linted, type-checked, tested and served: it holds
-every framework x db_style x database value, and every pair of values of any two questions
-(`test_deep_combinations_cover_every_pair` keeps it honest when a choice is added).
+DEEP is a covering subset that is installed, linted, type-checked, tested and served: it holds every
+framework x db_style x database value, every pair of values of any two questions that change the code or
+the commands CI runs (all but `deploy`), and every `deploy` value, whose manifests are checked statically
+and by test_deployment.py (`test_combinations.py` keeps it honest when a choice is added).
 """
 
 from itertools import product
@@ -35,35 +36,21 @@ SUPPORTED: list[Answers] = [
 
 _DEEP_ROWS = """
 framework db_style database   auth    deploy     ci     python_version
-flask     sync     sqlite     jwt     cloudrun   github 3.13
-fastapi   async    postgresql none    render     gitlab 3.13
-fastapi   sync     sqlite     api_key fly        none   3.11
-flask     sync     postgresql oidc    compose    none   3.12
-fastapi   async    sqlite     session kubernetes github 3.12
-flask     sync     postgresql session kubernetes gitlab 3.11
-fastapi   async    postgresql jwt     cloudrun   none   3.11
-fastapi   async    sqlite     oidc    compose    github 3.11
-flask     sync     sqlite     api_key render     gitlab 3.12
-flask     sync     postgresql none    fly        github 3.12
-fastapi   async    postgresql api_key kubernetes none   3.13
-fastapi   async    sqlite     oidc    fly        gitlab 3.13
-flask     sync     sqlite     none    render     none   3.11
-flask     sync     sqlite     jwt     compose    gitlab 3.12
-flask     sync     sqlite     session compose    none   3.13
-fastapi   sync     sqlite     session cloudrun   gitlab 3.12
-flask     sync     postgresql api_key compose    github 3.13
-fastapi   sync     postgresql oidc    render     github 3.13
-fastapi   async    sqlite     oidc    cloudrun   gitlab 3.12
-fastapi   async    postgresql session render     none   3.13
-fastapi   async    postgresql jwt     kubernetes github 3.11
-fastapi   async    postgresql none    cloudrun   none   3.13
-flask     sync     postgresql api_key cloudrun   github 3.11
-flask     sync     sqlite     oidc    kubernetes gitlab 3.11
-fastapi   sync     postgresql jwt     fly        none   3.13
-flask     sync     sqlite     none    kubernetes github 3.13
-fastapi   async    sqlite     session fly        none   3.12
-fastapi   sync     postgresql jwt     render     none   3.11
-fastapi   sync     postgresql none    compose    github 3.12
+flask     sync     postgresql api_key compose    github 3.11
+fastapi   sync     sqlite     jwt     kubernetes github 3.11
+flask     sync     sqlite     none    fly        gitlab 3.11
+fastapi   async    postgresql oidc    render     gitlab 3.11
+fastapi   async    postgresql session cloudrun   none   3.11
+fastapi   async    sqlite     api_key compose    none   3.12
+fastapi   async    postgresql jwt     kubernetes gitlab 3.12
+fastapi   sync     sqlite     none    fly        none   3.12
+flask     sync     sqlite     oidc    render     github 3.12
+fastapi   sync     postgresql session cloudrun   github 3.12
+flask     sync     postgresql api_key compose    gitlab 3.13
+flask     sync     sqlite     jwt     kubernetes none   3.13
+fastapi   async    postgresql none    fly        github 3.13
+flask     sync     postgresql oidc    render     none   3.13
+flask     sync     sqlite     session cloudrun   gitlab 3.13
 """
 
 
