@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 import yaml
-from jinja2 import Template
+from jinja2 import FileSystemLoader, Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from .combinations import CHOICES, DEEP, PYTHON_VERSIONS, SUPPORTED, Answers
@@ -69,7 +69,9 @@ SHA_PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 @cache
 def _jinja() -> SandboxedEnvironment:
     return SandboxedEnvironment(
-        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"], keep_trailing_newline=True
+        loader=FileSystemLoader(REPO),  # `includes/`, as Copier finds them
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+        keep_trailing_newline=True,
     )
 
 
