@@ -312,6 +312,23 @@ def test_the_template_readme_links_lead_somewhere() -> None:
     assert link_problems(REPO, Path("README.md"), readme.read_text()) == []
 
 
+# A Jinja test of the auth answer (`{% if auth ... %}`, `{% elif ... auth ... %}`), in a file's text.
+AUTH_BRANCH = re.compile(r"\{%-?\s*(?:el)?if\b[^%]*\b(?:auth|has_users)\b")
+
+
+def test_what_the_auth_answer_adds_lives_in_files_chosen_by_its_name() -> None:
+    """A file shared by every auth answer tests it in two places at most (for example an import and a block):
+    more, and the auth-specific part belongs in a file named by the answer, or in `includes/`."""
+    branchy = {
+        str(path.relative_to(REPO)): count
+        for path in sorted((REPO / "template").rglob("*"))
+        if path.is_file() and "auth" not in str(path.relative_to(REPO / "template"))
+        if (count := len(AUTH_BRANCH.findall(path.read_text(errors="replace")))) > 2
+    }
+
+    assert branchy == {}
+
+
 def module_constants(path: Path) -> dict[str, object]:
     """The module-level `NAME = <literal>` assignments of a Python file, evaluated safely."""
     assignments = [node for node in ast.parse(path.read_text()).body if isinstance(node, ast.Assign)]
