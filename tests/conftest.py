@@ -127,14 +127,6 @@ def database_for(request: pytest.FixtureRequest) -> Callable[[Answers], str | No
     return create
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the modules that install, serve or build projects first, and the fast static checks after them, so
-    that the static checks fill the workers' last minutes instead of one slow module running alone at the end.
-    A module stays in one piece (its module-scoped fixtures are set up once)."""
-    slow = {item.path for item in items if item.get_closest_marker("deep") or item.get_closest_marker("docker")}
-    items.sort(key=lambda item: item.path not in slow)
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """What ran, and what was skipped for want of which component."""
     stats = terminalreporter.stats
