@@ -153,10 +153,10 @@ def test_free_text_answers_keep_every_file_valid_and_read_as_typed(
 # The longest answers the questionnaire takes: a slug of 32 characters, and a name and a description of any
 # length, with quotes, backslashes, wide characters (two columns each) and a word longer than a line.
 LONG_TEXT = {
-    "project_name": "Acme Corporation \"Inventory\" Management and Warehouse Service of the Northern Region "
-    "– 倉庫管理サービスと在庫の記録",
+    "project_name": 'Acme Corporation "Inventory" Management and Warehouse Service of the Northern Region '
+    "– 倉庫管理サービスと在庫の記録",  # noqa: RUF001 (a dash of another script, deliberately)
     "description": "Tracks every item in every warehouse of the company: where it is, what it costs, who "
-    "moved it last and why; it answers the shops' questions \"before\" they ask them, and keeps a record of "
+    'moved it last and why; it answers the shops\' questions "before" they ask them, and keeps a record of '
     "each change \\ " + "x" * 130 + " that auditors can read, in 日本語 too.",
 }
 LONG_SLUG = "acme_corporation_inventory_mgmts"
@@ -173,9 +173,7 @@ LONG_SLUG = "acme_corporation_inventory_mgmts"
     ],
     ids=label,
 )
-def test_the_longest_answers_give_a_project_that_lints(
-    template_source: Path, tmp_path: Path, answers: Answers
-) -> None:
+def test_the_longest_answers_give_a_project_that_lints(template_source: Path, tmp_path: Path, answers: Answers) -> None:
     """Lines that name the package, or hold the name and the description, stay within 120 columns."""
     project = render(template_source, tmp_path / "project", {**answers, **LONG_TEXT, "project_slug": LONG_SLUG})
     package = project / "src" / LONG_SLUG
