@@ -517,10 +517,9 @@ def test_changing_ci_deploy_framework_and_database_keeps_the_teams_code_and_rows
     assert_team_work_kept(project, team_files)
     before_switch = project_files(project)
 
-    update(project, framework="fastapi")
+    update(project, framework="fastapi")  # test_resources.py runs a switched project's checks
     assert_team_work_kept(project, team_files)
     assert_web_layer_is_the_frameworks_alone(project, released_template, tmp_path / "fastapi")
-    assert_checks_pass(project)
 
     update(project, framework="flask")
     assert_team_work_kept(project, team_files)
